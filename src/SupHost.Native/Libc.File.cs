@@ -1,0 +1,47 @@
+using System.Runtime.InteropServices;
+
+namespace SupHost.Native;
+
+// fcntl.h / sys/file.h: open(2) and flock(2), for the daemon's single-instance lock.
+public static partial class Libc
+{
+    private const int O_RDWR = 0x2;
+    private const int O_CREAT = 0x40;
+    private const int O_CLOEXEC = 0x80000;
+    private const int LOCK_EX = 2;
+    private const int LOCK_NB = 4;
+
+    [LibraryImport(LibraryName, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags, int mode);
+
+    [LibraryImport(LibraryName, EntryPoint = "flock", SetLastError = true)]
+    private static partial int flock(int fd, int operation);
+
+    /// <summary>
+    /// Opens (creating with <paramref name="mode"/>) and exclusively locks <paramref name="path"/> without blocking.
+    /// Returns null when another process holds the lock; the lock lasts as long as the returned descriptor.
+    /// </summary>
+    public static SafeFd? TryLockFile(string path, UnixFileMode mode)
+    {
+        int raw = open(path, O_RDWR | O_CREAT | O_CLOEXEC, (int)mode);
+        if (raw < 0)
+        {
+            throw NativeException.FromLastError("open", path);
+        }
+
+        var fd = new SafeFd(raw);
+        if (flock(raw, LOCK_EX | LOCK_NB) != 0)
+        {
+            var errno = (Errno)Marshal.GetLastPInvokeError();
+            fd.Dispose();
+            if (errno == Errno.EAGAIN)
+            {
+                return null;
+            }
+
+            throw new NativeException("flock", errno, path);
+        }
+
+        return fd;
+    }
+}

@@ -1,0 +1,18 @@
+namespace SupHost.Protocol;
+
+/// <summary>Bits of the header's flags field.</summary>
+[Flags]
+public enum HeaderFlags : uint
+{
+    /// <summary>No flags.</summary>
+    None = 0,
+
+    /// <summary>Set on every reply (never on a request).</summary>
+    Reply = 0x1,
+
+    /// <summary>Reply only: the payload is a UTF-8 message describing the status.</summary>
+    Message = 0x2,
+
+    /// <summary>The bits a request may carry; any other bit in a request is an error.</summary>
+    RequestMask = None,
+}

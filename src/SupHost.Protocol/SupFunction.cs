@@ -1,0 +1,47 @@
+namespace SupHost.Protocol;
+
+/// <summary>Function codes: what a request asks for. Values are stable and never reused.</summary>
+public enum SupFunction : uint
+{
+    /// <summary>Never valid.</summary>
+    Invalid = 0,
+
+    /// <summary>The handshake; must be the first request on a connection.</summary>
+    Cookie = 1,
+
+    /// <summary>Does nothing: measures the round trip.</summary>
+    Nop = 2,
+
+    /// <summary>Daemon status: version, uptime, counts (JSON reply).</summary>
+    QueryStatus = 3,
+
+    /// <summary>Every session (JSON reply).</summary>
+    ListSessions = 4,
+
+    /// <summary>Every object (JSON reply).</summary>
+    ListObjects = 5,
+
+    /// <summary>Every component factory (JSON reply).</summary>
+    ListFactories = 6,
+
+    /// <summary>Register an object of a client-creatable type.</summary>
+    ObjectRegister = 10,
+
+    /// <summary>Open a named object, adding a reference for this session.</summary>
+    ObjectOpen = 11,
+
+    /// <summary>Add a reference to an object this session holds.</summary>
+    ObjectAddRef = 12,
+
+    /// <summary>Release one of this session's references.</summary>
+    ObjectRelease = 13,
+
+    /// <summary>Register a named component factory owned by this session.</summary>
+    FactoryRegister = 20,
+
+    /// <summary>Deregister a factory this session registered.</summary>
+    FactoryDeregister = 21,
+
+    /// <summary>Find a factory by name and interface id.</summary>
+    FactoryQuery = 22,
+}

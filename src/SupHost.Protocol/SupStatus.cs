@@ -1,0 +1,98 @@
+namespace SupHost.Protocol;
+
+/// <summary>
+/// Status codes. Negative values are errors, zero is success, positive values are successes with
+/// information. Values are stable and never reused; every reply carries one.
+/// </summary>
+public enum SupStatus
+{
+    /// <summary>Success.</summary>
+    Success = 0,
+
+    /// <summary>Success, and the call dropped the object's last reference: its destructor ran.</summary>
+    ObjectDestroyed = 1,
+
+    /// <summary>An unexpected failure in the daemon; the message says what.</summary>
+    GeneralFailure = -1,
+
+    /// <summary>A field of the request is out of range or malformed; the message names it.</summary>
+    InvalidParameter = -2,
+
+    /// <summary>The header's magic, or the cookie request's magic string, is wrong.</summary>
+    InvalidMagic = -3,
+
+    /// <summary>The session cookie does not match this session's.</summary>
+    InvalidCookie = -4,
+
+    /// <summary>The function code is unknown.</summary>
+    UnknownFunction = -5,
+
+    /// <summary>The header's sizes disagree with the datagram's length or with the function's sizes.</summary>
+    InvalidSize = -6,
+
+    /// <summary>The datagram is larger than the configured request limit.</summary>
+    RequestTooLarge = -7,
+
+    /// <summary>The header carries flag bits this version does not define.</summary>
+    InvalidFlags = -8,
+
+    /// <summary>The client needs an interface version the server does not offer.</summary>
+    VersionMismatch = -9,
+
+    /// <summary>Access to the object or endpoint is denied.</summary>
+    PermissionDenied = -10,
+
+    /// <summary>The function is not available on a restricted session.</summary>
+    RestrictedSession = -11,
+
+    /// <summary>The first request of a connection must be the cookie request.</summary>
+    HandshakeRequired = -12,
+
+    /// <summary>The cookie request was sent twice on one connection.</summary>
+    AlreadyHandshaken = -13,
+
+    /// <summary>The handle is not one this session holds (unknown, stale, of another session or another type).</summary>
+    InvalidHandle = -14,
+
+    /// <summary>No object or entry by that name.</summary>
+    NotFound = -15,
+
+    /// <summary>An entry with that identity exists already.</summary>
+    AlreadyExists = -16,
+
+    /// <summary>The reply does not fit in the output size the request allowed; the message gives the size needed.</summary>
+    BufferOverflow = -17,
+
+    /// <summary>No component factory has that name.</summary>
+    ComponentNotFound = -18,
+
+    /// <summary>Factories of that name exist but none answers that interface id.</summary>
+    InterfaceNotSupported = -19,
+
+    /// <summary>A per-session or global limit is reached.</summary>
+    LimitReached = -20,
+
+    /// <summary>The object is being destroyed.</summary>
+    ObjectDying = -21,
+
+    /// <summary>A name field is empty, unterminated, not UTF-8, or has forbidden characters.</summary>
+    InvalidName = -22,
+
+    /// <summary>The object type is unknown or not creatable through the protocol.</summary>
+    InvalidObjectType = -23,
+
+    /// <summary>The daemon is shutting down.</summary>
+    ShuttingDown = -24,
+
+    /// <summary>Client side: the daemon did not answer within the timeout.</summary>
+    Timeout = -25,
+
+    /// <summary>Client side: the connection is gone (the daemon stopped or closed it).</summary>
+    Disconnected = -26,
+
+    /// <summary>Client side: the daemon is not running (no socket, or nobody listening).</summary>
+    DaemonNotRunning = -27,
+
+    /// <summary>Client side: the reply was malformed.</summary>
+    ProtocolError = -28,
+}
