@@ -1,0 +1,166 @@
+using SupHost.Abi;
+using SupHost.Protocol;
+
+namespace SupHost.Driver;
+
+/// <summary>
+/// The component factory registry (SUPR0ComponentRegisterFactory/QueryFactory of the original).
+/// Entries keep registration order; a query tries the factories of that name in order and the
+/// first that answers wins. Each entry has an owner, and an owner's entries go when it does.
+/// </summary>
+public sealed class ComponentRegistry
+{
+    private readonly Lock _lock = new();
+    private readonly List<FactoryRegistration> _entries = [];
+    private ulong _nextId;
+
+    /// <summary>
+    /// Registers <paramref name="factory"/> for <paramref name="owner"/>. The same instance twice
+    /// gives <see cref="SupStatus.AlreadyExists"/>; distinct factories may share a name.
+    /// </summary>
+    public SupStatus Register(IComponentFactory factory, FactoryOwner owner, out FactoryRegistration? registration)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        ArgumentNullException.ThrowIfNull(owner);
+        registration = null;
+        if (NameField.Check(factory.Name) is not null)
+        {
+            return SupStatus.InvalidName;
+        }
+
+        lock (_lock)
+        {
+            if (_entries.Any(e => ReferenceEquals(e.Factory, factory)))
+            {
+                return SupStatus.AlreadyExists;
+            }
+
+            registration = new FactoryRegistration(++_nextId, factory, owner);
+            _entries.Add(registration);
+            return SupStatus.Success;
+        }
+    }
+
+    /// <summary>Removes the entry <paramref name="id"/> if <paramref name="owner"/> owns it; otherwise <see cref="SupStatus.InvalidHandle"/>.</summary>
+    public SupStatus Deregister(ulong id, FactoryOwner owner)
+    {
+        lock (_lock)
+        {
+            int index = _entries.FindIndex(e => e.Id == id && e.Owner == owner);
+            if (index < 0)
+            {
+                return SupStatus.InvalidHandle;
+            }
+
+            _entries.RemoveAt(index);
+            return SupStatus.Success;
+        }
+    }
+
+    /// <summary>Removes every entry of <paramref name="owner"/>; returns how many.</summary>
+    public int RemoveOwnedBy(FactoryOwner owner)
+    {
+        lock (_lock)
+        {
+            return _entries.RemoveAll(e => e.Owner == owner);
+        }
+    }
+
+    /// <summary>
+    /// Finds the first factory named <paramref name="name"/> that answers <paramref name="interfaceId"/>:
+    /// <see cref="SupStatus.ComponentNotFound"/> when none has the name,
+    /// <see cref="SupStatus.InterfaceNotSupported"/> when some have it but none answers.
+    /// </summary>
+    public SupStatus Query(string name, Guid interfaceId, out FactoryRegistration? registration, out object? implementation)
+    {
+        List<FactoryRegistration> candidates;
+        lock (_lock)
+        {
+            candidates = _entries.Where(e => e.Factory.Name == name).ToList();
+        }
+
+        // Ask outside the lock: a factory's answer is its own code and may take its own locks.
+        foreach (FactoryRegistration candidate in candidates)
+        {
+            object? answer = candidate.Factory.QueryInterface(interfaceId);
+            if (answer is not null)
+            {
+                registration = candidate;
+                implementation = answer;
+                return SupStatus.Success;
+            }
+        }
+
+        registration = null;
+        implementation = null;
+        return candidates.Count == 0 ? SupStatus.ComponentNotFound : SupStatus.InterfaceNotSupported;
+    }
+
+    /// <summary>Registered factories.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
+    /// <summary>Factories owned by <paramref name="owner"/>.</summary>
+    public int CountOwnedBy(FactoryOwner owner)
+    {
+        lock (_lock)
+        {
+            return _entries.Count(e => e.Owner == owner);
+        }
+    }
+
+    /// <summary>A copy of every entry, in registration order.</summary>
+    public List<FactoryInfo> Snapshot()
+    {
+        lock (_lock)
+        {
+            return _entries.Select(e => new FactoryInfo
+            {
+                Id = e.Id,
+                Name = e.Factory.Name,
+                Interfaces = e.Factory is ClientFactory client ? client.Interfaces.Select(g => g.ToString("D")).ToList() : [],
+                Owner = e.Owner.Description,
+                OwnerSessionId = e.Owner.SessionId,
+            }).ToList();
+        }
+    }
+}
+
+/// <summary>Who owns a factory registration: a session, a module, or the daemon.</summary>
+/// <param name="Description">"session N", "module NAME" or "daemon".</param>
+/// <param name="SessionId">The owning session's id, or 0.</param>
+public sealed record FactoryOwner(string Description, uint SessionId);
+
+/// <summary>One entry of the registry.</summary>
+/// <param name="Id">The entry's id, unique for the daemon's life.</param>
+/// <param name="Factory">The factory.</param>
+/// <param name="Owner">Its owner.</param>
+public sealed record FactoryRegistration(ulong Id, IComponentFactory Factory, FactoryOwner Owner);
+
+/// <summary>A factory registered by a client over the protocol: answers its listed interface ids with itself.</summary>
+public sealed class ClientFactory : IComponentFactory
+{
+    /// <summary>Creates it.</summary>
+    public ClientFactory(string name, IReadOnlyList<Guid> interfaces)
+    {
+        Name = name;
+        Interfaces = interfaces;
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <summary>The interface ids it answers.</summary>
+    public IReadOnlyList<Guid> Interfaces { get; }
+
+    /// <inheritdoc />
+    public object? QueryInterface(Guid interfaceId) => Interfaces.Contains(interfaceId) ? this : null;
+}

@@ -1,0 +1,45 @@
+using SupHost.Protocol;
+
+namespace SupHost.Driver;
+
+/// <summary>How the daemon runs: where its sockets live, who may use them, its limits.</summary>
+public sealed class DriverOptions
+{
+    /// <summary>The directory holding the sockets and the lock file.</summary>
+    public required string RunDirectory { get; init; }
+
+    /// <summary>The group that may use the full endpoint (mode 0660); created when missing and running as root.</summary>
+    public string SocketGroup { get; init; } = "suphost";
+
+    /// <summary>Largest request datagram, header included.</summary>
+    public int MaxRequestSize { get; init; } = ProtocolConstants.DefaultMaxRequestSize;
+
+    /// <summary>Most sessions open at once; further connections are closed at once.</summary>
+    public int MaxSessions { get; init; } = 1024;
+
+    /// <summary>Most objects one session may hold references to.</summary>
+    public int MaxObjectsPerSession { get; init; } = 4096;
+
+    /// <summary>Most factories one session may register.</summary>
+    public int MaxFactoriesPerSession { get; init; } = 64;
+
+    /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the bad one and its limits.</summary>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(RunDirectory))
+        {
+            throw new ArgumentException("the run directory is empty");
+        }
+
+        if (MaxRequestSize is < ProtocolConstants.MinMaxRequestSize or > ProtocolConstants.MaxMaxRequestSize)
+        {
+            throw new ArgumentException(
+                $"the request size limit {MaxRequestSize} is outside {ProtocolConstants.MinMaxRequestSize}..{ProtocolConstants.MaxMaxRequestSize}");
+        }
+
+        if (MaxSessions < 1 || MaxObjectsPerSession < 1 || MaxFactoriesPerSession < 1)
+        {
+            throw new ArgumentException("session, object and factory limits must be at least 1");
+        }
+    }
+}

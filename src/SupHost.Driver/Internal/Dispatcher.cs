@@ -1,0 +1,383 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Logging;
+using SupHost.Protocol;
+
+namespace SupHost.Driver.Internal;
+
+/// <summary>
+/// Validates one request datagram and runs it. The header, the cookie and the function's exact
+/// sizes are all checked before any handler runs (the order of supdrvIOCtl); no exception leaves
+/// here: a throwing handler becomes <see cref="SupStatus.GeneralFailure"/> with its message.
+/// </summary>
+internal sealed class Dispatcher
+{
+    private readonly SupDriver _driver;
+    private readonly ILogger _logger;
+    private readonly int _maxRequestSize;
+
+    public Dispatcher(SupDriver driver, ILogger logger, int maxRequestSize)
+    {
+        _driver = driver;
+        _logger = logger;
+        _maxRequestSize = maxRequestSize;
+    }
+
+    /// <summary>The largest reply payload any request may ask for.</summary>
+    public int MaxOutputSize => _maxRequestSize - ProtocolConstants.HeaderSize;
+
+    /// <summary>
+    /// Handles the datagram in <paramref name="request"/>, whose real length was <paramref name="length"/>
+    /// (more than the span when the kernel truncated it). Writes the reply into <paramref name="reply"/>
+    /// (at least <see cref="ProtocolConstants.HeaderSize"/> + <see cref="MaxOutputSize"/> bytes) and returns its length.
+    /// </summary>
+    public int Process(Session session, ReadOnlySpan<byte> request, int length, bool carriedDescriptors, Span<byte> reply)
+    {
+        session.CountRequest();
+        MessageHeader header = request.Length >= ProtocolConstants.HeaderSize ? MessageHeader.Read(request) : default;
+        CallResult result = Validate(session, header, length, carriedDescriptors, out FunctionSpec? spec);
+        if (spec is not null)
+        {
+            try
+            {
+                result = Run(session, header, request.Slice(ProtocolConstants.HeaderSize, (int)header.InputSize), reply.Slice(ProtocolConstants.HeaderSize, (int)header.OutputSize));
+            }
+            catch (Exception ex)
+            {
+                DriverLog.RequestThrew(_logger, ex, session.Id, session.ProcessId, header.Function);
+                result = CallResult.Fail(SupStatus.GeneralFailure, $"{header.Function} failed in the daemon: {ex.Message}");
+            }
+        }
+
+        if (result.Status.IsError())
+        {
+            DriverLog.RequestFailed(_logger, session.Id, session.ProcessId, header.Function, result.Status, result.Message);
+
+            return WriteError(reply, header, result.Status, result.Message ?? result.Status.ToString());
+        }
+
+        new MessageHeader(ProtocolConstants.HeaderMagic, HeaderFlags.Reply, 0, header.Function, (uint)result.OutputLength, 0, result.Status, header.Sequence, 0)
+            .Write(reply);
+        return ProtocolConstants.HeaderSize + result.OutputLength;
+    }
+
+    private CallResult Validate(Session session, MessageHeader header, int length, bool carriedDescriptors, out FunctionSpec? spec)
+    {
+        spec = null;
+
+        // The datagram as a whole.
+        if (length > _maxRequestSize)
+        {
+            return CallResult.Fail(SupStatus.RequestTooLarge, $"datagram of {length} bytes exceeds the limit {_maxRequestSize}");
+        }
+
+        if (length < ProtocolConstants.HeaderSize)
+        {
+            return CallResult.Fail(SupStatus.InvalidSize, $"datagram of {length} bytes is shorter than the {ProtocolConstants.HeaderSize}-byte header");
+        }
+
+        // The header's own fields.
+        if (header.Magic != ProtocolConstants.HeaderMagic)
+        {
+            return CallResult.Fail(SupStatus.InvalidMagic, $"header magic 0x{header.Magic:x8} is not 0x{ProtocolConstants.HeaderMagic:x8}");
+        }
+
+        if ((header.Flags & ~HeaderFlags.RequestMask) != 0)
+        {
+            return CallResult.Fail(SupStatus.InvalidFlags, $"request flags 0x{(uint)header.Flags:x8} carry bits this version does not define");
+        }
+
+        if (header.Reserved != 0 || header.Status != SupStatus.Success)
+        {
+            return CallResult.Fail(SupStatus.InvalidParameter, $"reserved header fields must be zero (reserved 0x{header.Reserved:x8}, status {(int)header.Status})");
+        }
+
+        if (header.InputSize != (uint)(length - ProtocolConstants.HeaderSize))
+        {
+            return CallResult.Fail(SupStatus.InvalidSize, $"header says {header.InputSize} input bytes; the datagram carries {length - ProtocolConstants.HeaderSize}");
+        }
+
+        if (header.OutputSize > (uint)MaxOutputSize)
+        {
+            return CallResult.Fail(SupStatus.InvalidSize, $"output size {header.OutputSize} exceeds the limit {MaxOutputSize}");
+        }
+
+        if (carriedDescriptors)
+        {
+            return CallResult.Fail(SupStatus.InvalidParameter, $"{header.Function} takes no file descriptors; they were closed");
+        }
+
+        // The session: the handshake first, then its cookie on every request.
+        if (!session.Handshaken)
+        {
+            if (header.Function != SupFunction.Cookie)
+            {
+                return CallResult.Fail(SupStatus.HandshakeRequired, $"the first request must be {SupFunction.Cookie}, not {Describe(header.Function)}");
+            }
+
+            if (header.Cookie != 0)
+            {
+                return CallResult.Fail(SupStatus.InvalidCookie, "the cookie request must carry session cookie 0");
+            }
+        }
+        else if (header.Function == SupFunction.Cookie)
+        {
+            return CallResult.Fail(SupStatus.AlreadyHandshaken, "this connection has done its handshake already");
+        }
+        else if (header.Cookie != session.Cookie)
+        {
+            return CallResult.Fail(SupStatus.InvalidCookie, "the session cookie does not match this session's");
+        }
+
+        // The function and its exact sizes.
+        FunctionSpec? found = FunctionSpec.Get(header.Function);
+        if (found is null)
+        {
+            return CallResult.Fail(SupStatus.UnknownFunction, $"function {(uint)header.Function} is unknown");
+        }
+
+        if (session.IsRestricted && !found.Restricted)
+        {
+            return CallResult.Fail(SupStatus.RestrictedSession, $"{found.Function} is not available on a restricted session ({ProtocolConstants.RestrictedSocketName})");
+        }
+
+        if (header.InputSize < found.MinInput || header.InputSize > found.MaxInput)
+        {
+            return CallResult.Fail(SupStatus.InvalidSize, found.MinInput == found.MaxInput
+                ? $"{found.Function} takes {found.MinInput} input bytes, not {header.InputSize}"
+                : $"{found.Function} takes {found.MinInput} to {found.MaxInput} input bytes, not {header.InputSize}");
+        }
+
+        if (found.VariableOutput ? header.OutputSize < found.Output : header.OutputSize != found.Output)
+        {
+            return CallResult.Fail(SupStatus.InvalidSize, found.VariableOutput
+                ? $"{found.Function} needs an output size of at least {found.Output}, not {header.OutputSize}"
+                : $"{found.Function} returns {found.Output} output bytes; the request allows {header.OutputSize}");
+        }
+
+        spec = found;
+        return default;
+    }
+
+    private CallResult Run(Session session, MessageHeader header, ReadOnlySpan<byte> input, Span<byte> output) => header.Function switch
+    {
+        SupFunction.Cookie => Cookie(session, input, output),
+        SupFunction.Nop => CallResult.Ok(),
+        SupFunction.QueryStatus => Json(output, _driver.GetStatus(), ListingJsonContext.Default.StatusInfo),
+        SupFunction.ListSessions => Json(output, _driver.GetSessions(), ListingJsonContext.Default.ListSessionInfo),
+        SupFunction.ListObjects => Json(output, _driver.Objects.Snapshot(), ListingJsonContext.Default.ListObjectInfo),
+        SupFunction.ListFactories => Json(output, _driver.Components.Snapshot(), ListingJsonContext.Default.ListFactoryInfo),
+        SupFunction.ObjectRegister => ObjectRegister(session, input, output),
+        SupFunction.ObjectOpen => ObjectOpen(session, input, output),
+        SupFunction.ObjectAddRef => Status(_driver.Objects.AddRef(session, HandleRequest.Read(input).Handle), input),
+        SupFunction.ObjectRelease => Status(_driver.Objects.Release(session, HandleRequest.Read(input).Handle), input),
+        SupFunction.FactoryRegister => FactoryRegister(session, input, output),
+        SupFunction.FactoryDeregister => Status(_driver.Components.Deregister(HandleRequest.Read(input).Handle, session.FactoryOwner), input),
+        SupFunction.FactoryQuery => FactoryQuery(input, output),
+        _ => CallResult.Fail(SupStatus.UnknownFunction, $"function {(uint)header.Function} has no handler"),
+    };
+
+    private static CallResult Cookie(Session session, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        CookieRequest request = CookieRequest.Read(input);
+        if (request.Magic != ProtocolConstants.CookieMagic)
+        {
+            return CallResult.Fail(SupStatus.InvalidMagic, $"cookie magic '{request.Magic}' is not '{ProtocolConstants.CookieMagic}'");
+        }
+
+        uint major = request.Version >> 16;
+        uint minor = request.Version & 0xffff;
+        if (major != ProtocolConstants.VersionMajor || minor > ProtocolConstants.VersionMinor)
+        {
+            return CallResult.Fail(SupStatus.VersionMismatch,
+                $"version mismatch: server {ProtocolConstants.VersionMajor}.{ProtocolConstants.VersionMinor}, client needs {major}.{minor}");
+        }
+
+        new CookieReply(session.Cookie, ProtocolConstants.Version, session.Id, session.IsRestricted).Write(output);
+        session.Handshaken = true;
+        return CallResult.Ok(CookieReply.Size);
+    }
+
+    private CallResult ObjectRegister(Session session, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        (ObjectTypeId typeId, uint mode, uint flags, uint reserved) = ObjectRegisterRequest.ReadFixed(input);
+        if (reserved != 0 || (flags & ~(uint)ObjectFlags.All) != 0 || mode > 0x1ff)
+        {
+            return CallResult.Fail(SupStatus.InvalidParameter, $"mode 0{Convert.ToString(mode, 8)} must be at most 0777, flags 0x{flags:x} may only use 0x{(uint)ObjectFlags.All:x}, reserved must be 0");
+        }
+
+        ObjectType? type = _driver.Objects.FindType((uint)typeId);
+        if (type is null || !type.ClientCreatable)
+        {
+            return CallResult.Fail(SupStatus.InvalidObjectType, type is null
+                ? $"object type {(uint)typeId} is unknown"
+                : $"objects of type {type.Name} cannot be registered by clients");
+        }
+
+        ReadOnlySpan<byte> nameField = ObjectRegisterRequest.NameOf(input);
+        string? name = null;
+        if (nameField.ContainsAnyExcept((byte)0))
+        {
+            name = NameField.TryRead(nameField, out string? error);
+            if (name is null)
+            {
+                return CallResult.Fail(SupStatus.InvalidName, error!);
+            }
+        }
+
+        SupStatus status = _driver.Objects.Register(session, type, name, mode, (flags & (uint)ObjectFlags.Public) != 0, destructor: null, payload: null, out SupObject? obj);
+        return status switch
+        {
+            SupStatus.Success => Handle(output, obj!.Handle),
+            SupStatus.AlreadyExists => CallResult.Fail(status, $"a {type.Name} object named '{name}' exists already"),
+            SupStatus.LimitReached => CallResult.Fail(status, $"the session holds {_driver.Options.MaxObjectsPerSession} objects, the limit"),
+            _ => CallResult.Fail(status, $"registering a {type.Name} object failed"),
+        };
+    }
+
+    private CallResult ObjectOpen(Session session, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        (ObjectTypeId typeId, uint reserved) = ObjectOpenRequest.ReadFixed(input);
+        if (reserved != 0)
+        {
+            return CallResult.Fail(SupStatus.InvalidParameter, "the reserved field must be 0");
+        }
+
+        string? name = NameField.TryRead(ObjectOpenRequest.NameOf(input), out string? error);
+        if (name is null)
+        {
+            return CallResult.Fail(SupStatus.InvalidName, error!);
+        }
+
+        SupStatus status = _driver.Objects.Open(session, (uint)typeId, name, out SupObject? obj);
+        string typeName = _driver.Objects.FindType((uint)typeId)?.Name ?? $"type-{(uint)typeId}";
+        return status switch
+        {
+            SupStatus.Success => Handle(output, obj!.Handle),
+            SupStatus.NotFound => CallResult.Fail(status, $"no {typeName} object named '{name}'"),
+            SupStatus.PermissionDenied => CallResult.Fail(status, $"uid {session.UserId} may not open {typeName} object '{name}'"),
+            SupStatus.LimitReached => CallResult.Fail(status, $"the session holds {_driver.Options.MaxObjectsPerSession} objects, the limit"),
+            _ => CallResult.Fail(status, $"opening {typeName} object '{name}' failed"),
+        };
+    }
+
+    private CallResult FactoryRegister(Session session, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        uint count = FactoryRegisterRequest.CountOf(input);
+        if (count is 0 or > ProtocolConstants.MaxFactoryInterfaces)
+        {
+            return CallResult.Fail(SupStatus.InvalidParameter, $"interface count {count} is outside 1..{ProtocolConstants.MaxFactoryInterfaces}");
+        }
+
+        int expected = FactoryRegisterRequest.FixedSize + ((int)count * ProtocolConstants.GuidSize);
+        if (input.Length != expected)
+        {
+            return CallResult.Fail(SupStatus.InvalidSize, $"{count} interfaces take {expected} input bytes, not {input.Length}");
+        }
+
+        if (FactoryRegisterRequest.ReservedOf(input) != 0)
+        {
+            return CallResult.Fail(SupStatus.InvalidParameter, "the reserved field must be 0");
+        }
+
+        string? name = NameField.TryRead(input[..ProtocolConstants.NameFieldSize], out string? error);
+        if (name is null)
+        {
+            return CallResult.Fail(SupStatus.InvalidName, error!);
+        }
+
+        var interfaces = new List<Guid>((int)count);
+        for (int i = 0; i < count; i++)
+        {
+            Guid id = FactoryRegisterRequest.InterfaceOf(input, i);
+            if (interfaces.Contains(id))
+            {
+                return CallResult.Fail(SupStatus.InvalidParameter, $"interface {id} is listed twice");
+            }
+
+            interfaces.Add(id);
+        }
+
+        if (_driver.Components.CountOwnedBy(session.FactoryOwner) >= _driver.Options.MaxFactoriesPerSession)
+        {
+            return CallResult.Fail(SupStatus.LimitReached, $"the session has registered {_driver.Options.MaxFactoriesPerSession} factories, the limit");
+        }
+
+        SupStatus status = _driver.Components.Register(new ClientFactory(name, interfaces), session.FactoryOwner, out FactoryRegistration? registration);
+        return status == SupStatus.Success
+            ? Handle(output, registration!.Id)
+            : CallResult.Fail(status, $"registering factory '{name}' failed");
+    }
+
+    private CallResult FactoryQuery(ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        string? name = NameField.TryRead(input[..ProtocolConstants.NameFieldSize], out string? error);
+        if (name is null)
+        {
+            return CallResult.Fail(SupStatus.InvalidName, error!);
+        }
+
+        Guid interfaceId = FactoryQueryRequest.InterfaceOf(input);
+        SupStatus status = _driver.Components.Query(name, interfaceId, out FactoryRegistration? registration, out _);
+        return status switch
+        {
+            SupStatus.Success => Reply(output, new FactoryQueryReply(registration!.Id, registration.Owner.SessionId)),
+            SupStatus.ComponentNotFound => CallResult.Fail(status, $"no factory named '{name}'"),
+            SupStatus.InterfaceNotSupported => CallResult.Fail(status, $"no factory named '{name}' supports interface {interfaceId}"),
+            _ => CallResult.Fail(status, $"querying factory '{name}' failed"),
+        };
+    }
+
+    private static CallResult Reply(Span<byte> output, FactoryQueryReply reply)
+    {
+        reply.Write(output);
+        return CallResult.Ok(FactoryQueryReply.Size);
+    }
+
+    private static CallResult Handle(Span<byte> output, ulong handle)
+    {
+        new HandleReply(handle).Write(output);
+        return CallResult.Ok(HandleReply.Size);
+    }
+
+    private static CallResult Status(SupStatus status, ReadOnlySpan<byte> input) => status.IsError()
+        ? CallResult.Fail(status, status == SupStatus.InvalidHandle
+            ? $"handle 0x{HandleRequest.Read(input).Handle:x16} is not one this session holds"
+            : status.ToString())
+        : new CallResult(status, 0, null);
+
+    private static CallResult Json<T>(Span<byte> output, T value, JsonTypeInfo<T> typeInfo)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
+        if (json.Length > output.Length)
+        {
+            return CallResult.Fail(SupStatus.BufferOverflow, $"the reply needs {json.Length} bytes; the request allows {output.Length}");
+        }
+
+        json.CopyTo(output);
+        return CallResult.Ok(json.Length);
+    }
+
+    private static int WriteError(Span<byte> reply, MessageHeader request, SupStatus status, string message)
+    {
+        Span<byte> payload = reply.Slice(ProtocolConstants.HeaderSize, ProtocolConstants.MaxMessageSize);
+        int length;
+        if (Encoding.UTF8.GetByteCount(message) <= payload.Length)
+        {
+            length = Encoding.UTF8.GetBytes(message, payload);
+        }
+        else
+        {
+            // Cut at a character boundary so the client always gets valid UTF-8.
+            Encoding.UTF8.GetEncoder().Convert(message, payload, flush: true, out _, out length, out _);
+        }
+
+        new MessageHeader(ProtocolConstants.HeaderMagic, HeaderFlags.Reply | HeaderFlags.Message, 0, request.Function, (uint)length, 0, status, request.Sequence, 0)
+            .Write(reply);
+        return ProtocolConstants.HeaderSize + length;
+    }
+
+    private static string Describe(SupFunction function) =>
+        FunctionSpec.Get(function) is null ? $"function {(uint)function}" : function.ToString();
+}

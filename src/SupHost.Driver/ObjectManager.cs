@@ -1,0 +1,358 @@
+using System.Security.Cryptography;
+using SupHost.Protocol;
+
+namespace SupHost.Driver;
+
+/// <summary>
+/// The object manager (SUPR0ObjRegister/AddRef/Release/VerifyAccess of the original). Objects are
+/// reference counted per holder (usage records); the destructor runs exactly once, outside the
+/// lock, after the object is unlinked. A holder never reaches an object it holds no reference to,
+/// except by opening it by name, which passes <see cref="CheckAccess"/>.
+/// </summary>
+/// <remarks>
+/// Handles are 64 bits: type id in bits 48-63, a generation counter in bits 32-47 and 32 random
+/// bits below. A handle resolves only if it is exactly the one handed out, so a stale handle
+/// (same slot, later generation), another type's handle or a guessed one fails the same way.
+/// </remarks>
+public sealed class ObjectManager
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ulong, SupObject> _byHandle = [];
+    private readonly Dictionary<(uint Type, string Name), SupObject> _byName = [];
+    private readonly Dictionary<uint, ObjectType> _types = [];
+    private readonly int _maxObjectsPerHolder;
+    private ushort _generation;
+    private long _created;
+    private long _destroyed;
+
+    /// <summary>Creates a manager with the built-in types.</summary>
+    public ObjectManager(int maxObjectsPerHolder)
+    {
+        _maxObjectsPerHolder = maxObjectsPerHolder;
+        AddType(new ObjectType((uint)ObjectTypeId.Vm, "vm", ClientCreatable: true));
+        AddType(new ObjectType((uint)ObjectTypeId.InternalNetwork, "intnet", ClientCreatable: false));
+        AddType(new ObjectType((uint)ObjectTypeId.InternalNetworkInterface, "intnet-if", ClientCreatable: false));
+        AddType(new ObjectType((uint)ObjectTypeId.EventSemaphore, "event", ClientCreatable: false));
+        AddType(new ObjectType((uint)ObjectTypeId.EventMultiSemaphore, "event-multi", ClientCreatable: false));
+        AddType(new ObjectType((uint)ObjectTypeId.Memory, "memory", ClientCreatable: false));
+    }
+
+    /// <summary>Raised when a destructor throws; the object is gone all the same.</summary>
+    public event Action<SupObject, Exception>? DestructorFailed;
+
+    /// <summary>Objects registered since start.</summary>
+    public long Created => Interlocked.Read(ref _created);
+
+    /// <summary>Destructors run since start.</summary>
+    public long Destroyed => Interlocked.Read(ref _destroyed);
+
+    /// <summary>Adds a type; fails with <see cref="SupStatus.AlreadyExists"/> when its id or name is taken.</summary>
+    public SupStatus AddType(ObjectType type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        lock (_lock)
+        {
+            if (_types.ContainsKey(type.Id) || _types.Values.Any(t => t.Name == type.Name))
+            {
+                return SupStatus.AlreadyExists;
+            }
+
+            _types.Add(type.Id, type);
+            return SupStatus.Success;
+        }
+    }
+
+    /// <summary>The type with id <paramref name="id"/>, or null.</summary>
+    public ObjectType? FindType(uint id)
+    {
+        lock (_lock)
+        {
+            return _types.GetValueOrDefault(id);
+        }
+    }
+
+    /// <summary>
+    /// Registers an object with one reference held by <paramref name="holder"/>. Fails with
+    /// <see cref="SupStatus.AlreadyExists"/> when a live object of the type has the name, and with
+    /// <see cref="SupStatus.LimitReached"/> when the holder holds too many objects.
+    /// </summary>
+    public SupStatus Register(IObjectHolder holder, ObjectType type, string? name, uint mode, bool isPublic, Action<SupObject>? destructor, object? payload, out SupObject? obj)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        ArgumentNullException.ThrowIfNull(type);
+        obj = null;
+        lock (_lock)
+        {
+            if (!_types.TryGetValue(type.Id, out ObjectType? known) || known != type)
+            {
+                return SupStatus.InvalidObjectType;
+            }
+
+            if (holder.HeldObjects.Count >= _maxObjectsPerHolder)
+            {
+                return SupStatus.LimitReached;
+            }
+
+            if (name is not null && _byName.ContainsKey((type.Id, name)))
+            {
+                return SupStatus.AlreadyExists;
+            }
+
+            ulong handle;
+            do
+            {
+                _generation++;
+                handle = ((ulong)type.Id << 48) | ((ulong)_generation << 32) | (uint)RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue);
+            }
+            while (_byHandle.ContainsKey(handle));
+
+            obj = new SupObject(handle, type, name, holder.UserId, holder.GroupIds.Count > 0 ? holder.GroupIds[0] : uint.MaxValue, mode & 0x1ff, isPublic, destructor, payload)
+            {
+                References = 1,
+            };
+            obj.Usages.Add(holder, 1);
+            holder.HeldObjects.Add(obj);
+            _byHandle.Add(handle, obj);
+            if (name is not null)
+            {
+                _byName.Add((type.Id, name), obj);
+            }
+
+            _created++;
+            return SupStatus.Success;
+        }
+    }
+
+    /// <summary>The live object behind <paramref name="handle"/> if <paramref name="holder"/> holds a reference to it.</summary>
+    public SupObject? Resolve(IObjectHolder holder, ulong handle)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        lock (_lock)
+        {
+            return _byHandle.TryGetValue(handle, out SupObject? obj) && obj.Usages.ContainsKey(holder) ? obj : null;
+        }
+    }
+
+    /// <summary>Adds a reference for <paramref name="holder"/>, which must hold one already.</summary>
+    public SupStatus AddRef(IObjectHolder holder, ulong handle)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        lock (_lock)
+        {
+            if (!_byHandle.TryGetValue(handle, out SupObject? obj) || !obj.Usages.TryGetValue(holder, out int count))
+            {
+                return SupStatus.InvalidHandle;
+            }
+
+            obj.Usages[holder] = count + 1;
+            obj.References++;
+            return SupStatus.Success;
+        }
+    }
+
+    /// <summary>
+    /// Opens the live object of <paramref name="typeId"/> named <paramref name="name"/>, adding a
+    /// reference for <paramref name="holder"/> if <see cref="CheckAccess"/> lets it in.
+    /// </summary>
+    public SupStatus Open(IObjectHolder holder, uint typeId, string name, out SupObject? obj)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        lock (_lock)
+        {
+            if (!_byName.TryGetValue((typeId, name), out obj))
+            {
+                return SupStatus.NotFound;
+            }
+
+            if (!CheckAccess(obj, holder))
+            {
+                obj = null;
+                return SupStatus.PermissionDenied;
+            }
+
+            if (obj.Usages.TryGetValue(holder, out int count))
+            {
+                obj.Usages[holder] = count + 1;
+            }
+            else
+            {
+                if (holder.HeldObjects.Count >= _maxObjectsPerHolder)
+                {
+                    obj = null;
+                    return SupStatus.LimitReached;
+                }
+
+                obj.Usages.Add(holder, 1);
+                holder.HeldObjects.Add(obj);
+            }
+
+            obj.References++;
+            return SupStatus.Success;
+        }
+    }
+
+    /// <summary>
+    /// Drops one of <paramref name="holder"/>'s references. Returns <see cref="SupStatus.ObjectDestroyed"/>
+    /// when it was the last one and the destructor ran.
+    /// </summary>
+    public SupStatus Release(IObjectHolder holder, ulong handle)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        SupObject? dead = null;
+        lock (_lock)
+        {
+            if (!_byHandle.TryGetValue(handle, out SupObject? obj) || !obj.Usages.TryGetValue(holder, out int count))
+            {
+                return SupStatus.InvalidHandle;
+            }
+
+            if (count == 1)
+            {
+                obj.Usages.Remove(holder);
+                holder.HeldObjects.Remove(obj);
+            }
+            else
+            {
+                obj.Usages[holder] = count - 1;
+            }
+
+            if (--obj.References == 0)
+            {
+                Unlink(obj);
+                dead = obj;
+            }
+        }
+
+        if (dead is null)
+        {
+            return SupStatus.Success;
+        }
+
+        RunDestructor(dead);
+        return SupStatus.ObjectDestroyed;
+    }
+
+    /// <summary>
+    /// Drops every reference <paramref name="holder"/> holds (a session ending), running the
+    /// destructors of the objects that had no other holder. Returns how many were destroyed.
+    /// </summary>
+    public int ReleaseAll(IObjectHolder holder)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        List<SupObject> dead = [];
+        lock (_lock)
+        {
+            foreach (SupObject obj in holder.HeldObjects)
+            {
+                if (obj.Usages.Remove(holder, out int count))
+                {
+                    obj.References -= count;
+                    if (obj.References == 0)
+                    {
+                        Unlink(obj);
+                        dead.Add(obj);
+                    }
+                }
+            }
+
+            holder.HeldObjects.Clear();
+        }
+
+        foreach (SupObject obj in dead)
+        {
+            RunDestructor(obj);
+        }
+
+        return dead.Count;
+    }
+
+    /// <summary>
+    /// The one place access is decided: the owner's uid, or the owner's group when the mode has
+    /// group bits, or anyone when the mode has other bits or the object is public.
+    /// </summary>
+    public static bool CheckAccess(SupObject obj, IObjectHolder holder)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        ArgumentNullException.ThrowIfNull(holder);
+        if (obj.IsPublic || obj.OwnerUid == holder.UserId || (obj.Mode & 0x7) != 0)
+        {
+            return true;
+        }
+
+        return (obj.Mode & 0x38) != 0 && holder.GroupIds.Contains(obj.OwnerGid);
+    }
+
+    /// <summary>A consistent copy of every live object and its usages.</summary>
+    public List<ObjectInfo> Snapshot()
+    {
+        lock (_lock)
+        {
+            return _byHandle.Values
+                .OrderBy(o => o.Handle & 0xffff_ffff_0000_0000)
+                .Select(o => new ObjectInfo
+                {
+                    Handle = $"0x{o.Handle:x16}",
+                    Type = o.Type.Name,
+                    TypeId = o.Type.Id,
+                    Name = o.Name,
+                    OwnerUid = o.OwnerUid,
+                    OwnerGid = o.OwnerGid,
+                    Mode = "0" + Convert.ToString(o.Mode, 8),
+                    Public = o.IsPublic,
+                    References = o.References,
+                    Usages = o.Usages.Select(u => new ObjectUsageInfo(u.Key.HolderId, u.Value)).OrderBy(u => u.SessionId).ToList(),
+                })
+                .ToList();
+        }
+    }
+
+    /// <summary>Live objects per type name.</summary>
+    public Dictionary<string, int> CountByType()
+    {
+        lock (_lock)
+        {
+            return _byHandle.Values.GroupBy(o => o.Type.Name).ToDictionary(g => g.Key, g => g.Count());
+        }
+    }
+
+    /// <summary>Live objects.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _byHandle.Count;
+            }
+        }
+    }
+
+    private void Unlink(SupObject obj)
+    {
+        obj.IsDead = true;
+        _byHandle.Remove(obj.Handle);
+        if (obj.Name is not null)
+        {
+            _byName.Remove((obj.Type.Id, obj.Name));
+        }
+    }
+
+    private void RunDestructor(SupObject obj)
+    {
+        Action<SupObject>? destructor = obj.Destructor;
+        obj.Destructor = null;
+        try
+        {
+            destructor?.Invoke(obj);
+        }
+        catch (Exception ex)
+        {
+            // A throwing destructor must not stop the others of a dying session from running.
+            DestructorFailed?.Invoke(obj, ex);
+        }
+        finally
+        {
+            Interlocked.Increment(ref _destroyed);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using SupHost.Abi;
+using SupHost.Native;
+
+namespace SupHost.Driver;
+
+/// <summary>
+/// One client connection's session (SUPDRVSESSION): who the peer is, which endpoint it came
+/// through, and what it holds. Everything it holds is released when it ends, however it ends.
+/// </summary>
+public sealed class Session : ISessionIdentity, IObjectHolder
+{
+    private long _requests;
+
+    internal Session(uint id, bool restricted, PeerCredentials peer, IReadOnlyList<uint> groups, ulong cookie)
+    {
+        Id = id;
+        IsRestricted = restricted;
+        ProcessId = peer.ProcessId;
+        UserId = peer.UserId;
+        GroupId = peer.GroupId;
+        GroupIds = groups;
+        Cookie = cookie;
+        ConnectedAt = DateTimeOffset.UtcNow;
+        FactoryOwner = new FactoryOwner($"session {id}", id);
+    }
+
+    /// <inheritdoc />
+    public uint Id { get; }
+
+    /// <inheritdoc />
+    public bool IsRestricted { get; }
+
+    /// <inheritdoc />
+    public int ProcessId { get; }
+
+    /// <inheritdoc />
+    public uint UserId { get; }
+
+    /// <inheritdoc />
+    public uint GroupId { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<uint> GroupIds { get; }
+
+    /// <summary>When the peer connected.</summary>
+    public DateTimeOffset ConnectedAt { get; }
+
+    /// <summary>Requests served so far.</summary>
+    public long Requests => Interlocked.Read(ref _requests);
+
+    uint IObjectHolder.HolderId => Id;
+
+    HashSet<SupObject> IObjectHolder.HeldObjects { get; } = [];
+
+    internal ulong Cookie { get; }
+
+    internal bool Handshaken { get; set; }
+
+    internal FactoryOwner FactoryOwner { get; }
+
+    internal void CountRequest() => Interlocked.Increment(ref _requests);
+}
