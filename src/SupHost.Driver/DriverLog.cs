@@ -7,7 +7,7 @@ namespace SupHost.Driver;
 internal static partial class DriverLog
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Listening on {Path} ({Endpoint}, mode {Mode})")]
-    public static partial void Listening(ILogger logger, string path, string endpoint, UnixFileMode mode);
+    public static partial void Listening(ILogger logger, string path, string endpoint, string mode);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Replaced a stale socket at {Path}")]
     public static partial void StaleSocket(ILogger logger, string path);

@@ -15,6 +15,12 @@ namespace SupHost.Driver;
 /// </summary>
 public sealed class SupDriver : IDisposable
 {
+    /// <summary>Mode of the full endpoint: owner and group (0660).</summary>
+    public const UnixFileMode FullSocketMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+
+    /// <summary>Mode of the restricted endpoint: everyone (0666).</summary>
+    public const UnixFileMode RestrictedSocketMode = FullSocketMode | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<uint, Connection> _connections = [];
@@ -86,8 +92,8 @@ public sealed class SupDriver : IDisposable
         uint? gid = ResolveGroup(isRoot);
         try
         {
-            _endpoints.Add(Bind(FullSocketPath, restricted: false, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, gid));
-            _endpoints.Add(Bind(RestrictedSocketPath, restricted: true, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite, null));
+            _endpoints.Add(Bind(FullSocketPath, restricted: false, FullSocketMode, gid));
+            _endpoints.Add(Bind(RestrictedSocketPath, restricted: true, RestrictedSocketMode, null));
         }
         catch
         {
@@ -282,7 +288,7 @@ public sealed class SupDriver : IDisposable
             throw;
         }
 
-        DriverLog.Listening(_logger, path, restricted ? "restricted" : "full", mode);
+        DriverLog.Listening(_logger, path, restricted ? "restricted" : "full", restricted ? "0666" : "0660");
         return new Endpoint(this, _logger, path, restricted, listener);
     }
 

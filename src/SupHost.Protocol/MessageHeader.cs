@@ -12,7 +12,7 @@ namespace SupHost.Protocol;
 /// <param name="Cookie">The session cookie (zero in the cookie request).</param>
 /// <param name="Function">What the request asks for; echoed in the reply.</param>
 /// <param name="InputSize">Payload bytes after the header in this datagram.</param>
-/// <param name="OutputSize">Request: the largest reply payload the client accepts. Reply: unused, zero.</param>
+/// <param name="OutputSize">Request: the largest reply payload the client accepts. Reply: for <see cref="SupStatus.BufferOverflow"/> the output size that would fit, else zero.</param>
 /// <param name="Status">Request: zero. Reply: the status.</param>
 /// <param name="Sequence">Chosen by the client, echoed in the reply.</param>
 /// <param name="Reserved">Zero.</param>

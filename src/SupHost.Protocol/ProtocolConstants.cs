@@ -60,4 +60,21 @@ public static class ProtocolConstants
 
     /// <summary>Environment variable that overrides the run directory.</summary>
     public const string RunDirectoryVariable = "SUPHOST_RUN_DIR";
+
+    /// <summary>
+    /// The run directory when nothing names one: /run/suphost for root, $XDG_RUNTIME_DIR/suphost
+    /// for anyone else, or /tmp/suphost-UID when that variable is unset. Daemon and clients agree on it.
+    /// </summary>
+    public static string DefaultRunDirectory(uint effectiveUserId)
+    {
+        if (effectiveUserId == 0)
+        {
+            return "/run/suphost";
+        }
+
+        string? xdg = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
+        return string.IsNullOrEmpty(xdg)
+            ? Path.Combine(Path.GetTempPath(), $"suphost-{effectiveUserId}")
+            : Path.Combine(xdg, "suphost");
+    }
 }

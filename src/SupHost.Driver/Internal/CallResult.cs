@@ -3,7 +3,11 @@ using SupHost.Protocol;
 namespace SupHost.Driver.Internal;
 
 /// <summary>What a handler produced: a status, the reply payload's length, and for errors a message.</summary>
-internal readonly record struct CallResult(SupStatus Status, int OutputLength, string? Message)
+/// <param name="Status">The status.</param>
+/// <param name="OutputLength">Bytes of reply payload written.</param>
+/// <param name="Message">For errors, what went wrong.</param>
+/// <param name="Needed">For <see cref="SupStatus.BufferOverflow"/>: the output size that would fit.</param>
+internal readonly record struct CallResult(SupStatus Status, int OutputLength, string? Message, int Needed = 0)
 {
     public static CallResult Ok(int outputLength = 0) => new(SupStatus.Success, outputLength, null);
 

@@ -54,7 +54,7 @@ internal sealed class Dispatcher
         {
             DriverLog.RequestFailed(_logger, session.Id, session.ProcessId, header.Function, result.Status, result.Message);
 
-            return WriteError(reply, header, result.Status, result.Message ?? result.Status.ToString());
+            return WriteError(reply, header, result);
         }
 
         new MessageHeader(ProtocolConstants.HeaderMagic, HeaderFlags.Reply, 0, header.Function, (uint)result.OutputLength, 0, result.Status, header.Sequence, 0)
@@ -352,15 +352,16 @@ internal sealed class Dispatcher
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
         if (json.Length > output.Length)
         {
-            return CallResult.Fail(SupStatus.BufferOverflow, $"the reply needs {json.Length} bytes; the request allows {output.Length}");
+            return new CallResult(SupStatus.BufferOverflow, 0, $"the reply needs {json.Length} bytes; the request allows {output.Length}", json.Length);
         }
 
         json.CopyTo(output);
         return CallResult.Ok(json.Length);
     }
 
-    private static int WriteError(Span<byte> reply, MessageHeader request, SupStatus status, string message)
+    private static int WriteError(Span<byte> reply, MessageHeader request, CallResult result)
     {
+        string message = result.Message ?? result.Status.ToString();
         Span<byte> payload = reply.Slice(ProtocolConstants.HeaderSize, ProtocolConstants.MaxMessageSize);
         int length;
         if (Encoding.UTF8.GetByteCount(message) <= payload.Length)
@@ -373,7 +374,7 @@ internal sealed class Dispatcher
             Encoding.UTF8.GetEncoder().Convert(message, payload, flush: true, out _, out length, out _);
         }
 
-        new MessageHeader(ProtocolConstants.HeaderMagic, HeaderFlags.Reply | HeaderFlags.Message, 0, request.Function, (uint)length, 0, status, request.Sequence, 0)
+        new MessageHeader(ProtocolConstants.HeaderMagic, HeaderFlags.Reply | HeaderFlags.Message, 0, request.Function, (uint)length, (uint)result.Needed, result.Status, request.Sequence, 0)
             .Write(reply);
         return ProtocolConstants.HeaderSize + length;
     }

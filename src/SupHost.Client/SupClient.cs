@@ -1,0 +1,333 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using SupHost.Native;
+using SupHost.Protocol;
+
+namespace SupHost.Client;
+
+/// <summary>
+/// A session with the SupHost daemon (SUPLib): connects, does the handshake, and offers every
+/// request as a typed call, synchronous and asynchronous. Safe to use from many threads: requests
+/// on one client are serialised (one in flight at a time, as the protocol has it); open several
+/// clients for parallel requests. Failures throw <see cref="SupException"/>.
+/// </summary>
+public sealed class SupClient : IDisposable
+{
+    private const int InitialListingSize = 64 * 1024;
+
+    private readonly Lock _gate = new();
+    private readonly SafeFd _fd;
+    private byte[] _buffer = new byte[ProtocolConstants.HeaderSize + InitialListingSize];
+    private ulong _cookie;
+    private uint _sequence;
+    private int _disposed;
+
+    private SupClient(SafeFd fd, string socketPath)
+    {
+        _fd = fd;
+        SocketPath = socketPath;
+    }
+
+    /// <summary>The socket this client is connected to.</summary>
+    public string SocketPath { get; }
+
+    /// <summary>The session's id in the daemon.</summary>
+    public uint SessionId { get; private set; }
+
+    /// <summary>The session came through the restricted endpoint.</summary>
+    public bool IsRestricted { get; private set; }
+
+    /// <summary>The daemon's interface version (major &lt;&lt; 16 | minor).</summary>
+    public uint ServerVersion { get; private set; }
+
+    /// <summary>Connects and does the handshake.</summary>
+    /// <exception cref="SupException">
+    /// <see cref="SupStatus.DaemonNotRunning"/>, <see cref="SupStatus.PermissionDenied"/>,
+    /// <see cref="SupStatus.VersionMismatch"/> or another status from the handshake.
+    /// </exception>
+    public static SupClient Connect(SupClientOptions? options = null)
+    {
+        options ??= new SupClientOptions();
+        string path = options.ResolveSocketPath();
+        SafeFd fd = Libc.Socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET);
+        try
+        {
+            Libc.Connect(fd, path);
+            if (options.Timeout > TimeSpan.Zero)
+            {
+                Libc.SetReceiveTimeout(fd, options.Timeout);
+            }
+        }
+        catch (NativeException ex)
+        {
+            fd.Dispose();
+            throw ex.Errno switch
+            {
+                Errno.ENOENT or Errno.ECONNREFUSED => new SupException(SupStatus.DaemonNotRunning, $"supd is not running: nothing listens on {path}", ex),
+                Errno.EACCES or Errno.EPERM => new SupException(SupStatus.PermissionDenied, $"permission denied on {path}: the full endpoint needs the daemon's socket group", ex),
+                _ => new SupException(SupStatus.GeneralFailure, $"cannot connect to {path}: {ex.Message}", ex),
+            };
+        }
+        catch (ArgumentException ex)
+        {
+            fd.Dispose();
+            throw new SupException(SupStatus.InvalidParameter, ex.Message, ex);
+        }
+
+        var client = new SupClient(fd, path);
+        try
+        {
+            client.Handshake(options.RequestedVersion);
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Connects and does the handshake without blocking the caller.</summary>
+    public static Task<SupClient> ConnectAsync(SupClientOptions? options = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Connect(options), cancellationToken);
+
+    /// <summary>Does nothing in the daemon: measures a round trip.</summary>
+    public void Nop() => Call(SupFunction.Nop, ReadOnlySpan<byte>.Empty, 0);
+
+    /// <summary>Asynchronous <see cref="Nop"/>.</summary>
+    public Task NopAsync(CancellationToken cancellationToken = default) => Task.Run(Nop, cancellationToken);
+
+    /// <summary>The daemon's status.</summary>
+    public StatusInfo QueryStatus() => Listing(SupFunction.QueryStatus, ListingJsonContext.Default.StatusInfo);
+
+    /// <summary>Asynchronous <see cref="QueryStatus"/>.</summary>
+    public Task<StatusInfo> QueryStatusAsync(CancellationToken cancellationToken = default) => Task.Run(QueryStatus, cancellationToken);
+
+    /// <summary>Every open session (full sessions only).</summary>
+    public IReadOnlyList<SessionInfo> ListSessions() => Listing(SupFunction.ListSessions, ListingJsonContext.Default.ListSessionInfo);
+
+    /// <summary>Asynchronous <see cref="ListSessions"/>.</summary>
+    public Task<IReadOnlyList<SessionInfo>> ListSessionsAsync(CancellationToken cancellationToken = default) => Task.Run(ListSessions, cancellationToken);
+
+    /// <summary>Every live object (full sessions only).</summary>
+    public IReadOnlyList<ObjectInfo> ListObjects() => Listing(SupFunction.ListObjects, ListingJsonContext.Default.ListObjectInfo);
+
+    /// <summary>Asynchronous <see cref="ListObjects"/>.</summary>
+    public Task<IReadOnlyList<ObjectInfo>> ListObjectsAsync(CancellationToken cancellationToken = default) => Task.Run(ListObjects, cancellationToken);
+
+    /// <summary>Every registered factory (full sessions only).</summary>
+    public IReadOnlyList<FactoryInfo> ListFactories() => Listing(SupFunction.ListFactories, ListingJsonContext.Default.ListFactoryInfo);
+
+    /// <summary>Asynchronous <see cref="ListFactories"/>.</summary>
+    public Task<IReadOnlyList<FactoryInfo>> ListFactoriesAsync(CancellationToken cancellationToken = default) => Task.Run(ListFactories, cancellationToken);
+
+    /// <summary>
+    /// Registers an object this session holds one reference to. <paramref name="mode"/> is Unix
+    /// permission bits (group bits let the creator's group open it, other bits everyone).
+    /// </summary>
+    /// <returns>The object's handle.</returns>
+    public ulong RegisterObject(ObjectTypeId type, string? name = null, uint mode = 0x180, ObjectFlags flags = ObjectFlags.None)
+    {
+        Span<byte> input = stackalloc byte[ObjectRegisterRequest.Size];
+        new ObjectRegisterRequest(type, mode, flags, name).Write(input);
+        return HandleReply.Read(Call(SupFunction.ObjectRegister, input, HandleReply.Size).Payload).Handle;
+    }
+
+    /// <summary>Asynchronous <see cref="RegisterObject"/>.</summary>
+    public Task<ulong> RegisterObjectAsync(ObjectTypeId type, string? name = null, uint mode = 0x180, ObjectFlags flags = ObjectFlags.None, CancellationToken cancellationToken = default) =>
+        Task.Run(() => RegisterObject(type, name, mode, flags), cancellationToken);
+
+    /// <summary>Opens a named object, adding a reference for this session.</summary>
+    /// <returns>The object's handle.</returns>
+    public ulong OpenObject(ObjectTypeId type, string name)
+    {
+        Span<byte> input = stackalloc byte[ObjectOpenRequest.Size];
+        new ObjectOpenRequest(type, name).Write(input);
+        return HandleReply.Read(Call(SupFunction.ObjectOpen, input, HandleReply.Size).Payload).Handle;
+    }
+
+    /// <summary>Asynchronous <see cref="OpenObject"/>.</summary>
+    public Task<ulong> OpenObjectAsync(ObjectTypeId type, string name, CancellationToken cancellationToken = default) =>
+        Task.Run(() => OpenObject(type, name), cancellationToken);
+
+    /// <summary>Adds a reference to an object this session holds.</summary>
+    public void AddReference(ulong handle) => HandleCall(SupFunction.ObjectAddRef, handle);
+
+    /// <summary>Releases one reference; returns <see cref="SupStatus.ObjectDestroyed"/> when it was the last.</summary>
+    public SupStatus Release(ulong handle) => HandleCall(SupFunction.ObjectRelease, handle);
+
+    /// <summary>Asynchronous <see cref="Release"/>.</summary>
+    public Task<SupStatus> ReleaseAsync(ulong handle, CancellationToken cancellationToken = default) => Task.Run(() => Release(handle), cancellationToken);
+
+    /// <summary>Registers a component factory owned by this session, answering <paramref name="interfaces"/>.</summary>
+    /// <returns>The factory's id.</returns>
+    public ulong RegisterFactory(string name, IReadOnlyList<Guid> interfaces)
+    {
+        ArgumentNullException.ThrowIfNull(interfaces);
+        if (interfaces.Count is 0 or > ProtocolConstants.MaxFactoryInterfaces)
+        {
+            throw new SupException(SupStatus.InvalidParameter, $"a factory answers 1 to {ProtocolConstants.MaxFactoryInterfaces} interfaces, not {interfaces.Count}");
+        }
+
+        var request = new FactoryRegisterRequest(name, interfaces);
+        Span<byte> input = stackalloc byte[request.Size];
+        request.Write(input);
+        return HandleReply.Read(Call(SupFunction.FactoryRegister, input, HandleReply.Size).Payload).Handle;
+    }
+
+    /// <summary>Deregisters a factory this session registered.</summary>
+    public void DeregisterFactory(ulong factoryId) => HandleCall(SupFunction.FactoryDeregister, factoryId);
+
+    /// <summary>Finds the first factory named <paramref name="name"/> that answers <paramref name="interfaceId"/>.</summary>
+    public FactoryQueryReply QueryFactory(string name, Guid interfaceId)
+    {
+        Span<byte> input = stackalloc byte[FactoryQueryRequest.Size];
+        new FactoryQueryRequest(name, interfaceId).Write(input);
+        return FactoryQueryReply.Read(Call(SupFunction.FactoryQuery, input, FactoryQueryReply.Size).Payload);
+    }
+
+    /// <summary>Asynchronous <see cref="QueryFactory"/>.</summary>
+    public Task<FactoryQueryReply> QueryFactoryAsync(string name, Guid interfaceId, CancellationToken cancellationToken = default) =>
+        Task.Run(() => QueryFactory(name, interfaceId), cancellationToken);
+
+    /// <summary>
+    /// Sends one request and returns the reply's status and payload (a copy). Errors throw
+    /// <see cref="SupException"/> with the daemon's message. The building block of every typed call.
+    /// </summary>
+    public SupReply Call(SupFunction function, ReadOnlySpan<byte> input, int outputSize)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            int needed = ProtocolConstants.HeaderSize + Math.Max(Math.Max(input.Length, outputSize), ProtocolConstants.MaxMessageSize);
+            if (_buffer.Length < needed)
+            {
+                _buffer = new byte[needed];
+            }
+
+            uint sequence = ++_sequence;
+            MessageHeader.ForRequest(_cookie, function, input.Length, outputSize, sequence).Write(_buffer);
+            input.CopyTo(_buffer.AsSpan(ProtocolConstants.HeaderSize));
+            Send(ProtocolConstants.HeaderSize + input.Length);
+            return Receive(function, sequence);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _fd.Dispose();
+        }
+    }
+
+    private void Handshake(uint version)
+    {
+        Span<byte> input = stackalloc byte[CookieRequest.Size];
+        new CookieRequest(ProtocolConstants.CookieMagic, version).Write(input);
+        CookieReply reply = CookieReply.Read(Call(SupFunction.Cookie, input, CookieReply.Size).Payload);
+
+        // As SUPLib does: the server's major must be ours and its version at least what we asked for.
+        if (reply.ServerVersion >> 16 != version >> 16 || reply.ServerVersion < version)
+        {
+            throw new SupException(SupStatus.VersionMismatch,
+                $"version mismatch: server {reply.ServerVersion >> 16}.{reply.ServerVersion & 0xffff}, client needs {version >> 16}.{version & 0xffff}");
+        }
+
+        _cookie = reply.Cookie;
+        SessionId = reply.SessionId;
+        IsRestricted = reply.Restricted;
+        ServerVersion = reply.ServerVersion;
+    }
+
+    private SupStatus HandleCall(SupFunction function, ulong handle)
+    {
+        Span<byte> input = stackalloc byte[HandleRequest.Size];
+        new HandleRequest(handle).Write(input);
+        return Call(function, input, 0).Status;
+    }
+
+    private T Listing<T>(SupFunction function, JsonTypeInfo<T> typeInfo)
+    {
+        int outputSize = InitialListingSize;
+        while (true)
+        {
+            try
+            {
+                SupReply reply = Call(function, ReadOnlySpan<byte>.Empty, outputSize);
+                return JsonSerializer.Deserialize(reply.Payload, typeInfo)
+                    ?? throw new SupException(SupStatus.ProtocolError, $"{function} returned an empty document");
+            }
+            catch (SupOverflowException ex) when (ex.Needed > outputSize)
+            {
+                outputSize = ex.Needed;
+            }
+        }
+    }
+
+    private unsafe void Send(int length)
+    {
+        Errno error;
+        fixed (byte* p = _buffer)
+        {
+            error = Libc.SendMessage(_fd, p, length);
+        }
+
+        if (error != Errno.None)
+        {
+            throw new SupException(SupStatus.Disconnected, $"sending to {SocketPath} failed: {error}; the daemon closed the session");
+        }
+    }
+
+    private unsafe SupReply Receive(SupFunction function, uint sequence)
+    {
+        while (true)
+        {
+            ReceiveResult received;
+            fixed (byte* p = _buffer)
+            {
+                received = Libc.ReceiveMessage(_fd, p, _buffer.Length);
+            }
+
+            if (received.Error == Errno.EAGAIN)
+            {
+                throw new SupException(SupStatus.Timeout, $"{function}: no reply from {SocketPath} within the timeout");
+            }
+
+            if (received.Error != Errno.None || received.Length == 0)
+            {
+                throw new SupException(SupStatus.Disconnected, $"{function}: the daemon closed the session ({(received.Error == Errno.None ? "end of stream" : received.Error.ToString())})");
+            }
+
+            if (received.Truncated || received.Length < ProtocolConstants.HeaderSize)
+            {
+                throw new SupException(SupStatus.ProtocolError, $"{function}: reply of {received.Length} bytes does not fit the {_buffer.Length}-byte buffer or the header");
+            }
+
+            var header = MessageHeader.Read(_buffer);
+            if (header.Magic != ProtocolConstants.HeaderMagic || (header.Flags & HeaderFlags.Reply) == 0 || header.InputSize != received.Length - ProtocolConstants.HeaderSize)
+            {
+                throw new SupException(SupStatus.ProtocolError, $"{function}: malformed reply header");
+            }
+
+            if (header.Sequence != sequence)
+            {
+                // A late reply to a request that timed out: skip it.
+                continue;
+            }
+
+            ReadOnlySpan<byte> payload = _buffer.AsSpan(ProtocolConstants.HeaderSize, (int)header.InputSize);
+            if (header.Status.IsError())
+            {
+                string message = (header.Flags & HeaderFlags.Message) != 0 ? Encoding.UTF8.GetString(payload) : header.Status.ToString();
+                throw header.Status == SupStatus.BufferOverflow
+                    ? new SupOverflowException(message, (int)header.OutputSize)
+                    : new SupException(header.Status, message);
+            }
+
+            return new SupReply(header.Status, payload.ToArray());
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Supd;
+using SupHost.Driver;
+using SupHost.Native;
+using SupHost.Protocol;
+
+var runDirOption = new Option<string?>("--run-dir")
+{
+    Description = $"Directory for the sockets (default: ${ProtocolConstants.RunDirectoryVariable}, the configuration file, then /run/suphost as root or $XDG_RUNTIME_DIR/suphost).",
+};
+var configOption = new Option<string?>("--config")
+{
+    Description = $"Configuration file (JSON, section \"{SupdSettings.SectionName}\"); default {SupdSettings.DefaultConfigFile} if it exists.",
+};
+var groupOption = new Option<string?>("--group") { Description = "Group allowed on the full endpoint (default suphost; created if missing)." };
+var maxRequestOption = new Option<int?>("--max-request-size") { Description = $"Largest request in bytes (default {ProtocolConstants.DefaultMaxRequestSize})." };
+var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Log every session and failed request (Debug level)." };
+
+var root = new RootCommand("supd: the SupHost support daemon. Serves sessions on supd.sock (full) and supdu.sock (restricted).")
+{
+    runDirOption, configOption, groupOption, maxRequestOption, verboseOption,
+};
+
+root.SetAction(async (parse, cancellationToken) =>
+{
+    string configFile = parse.GetValue(configOption) ?? SupdSettings.DefaultConfigFile;
+    if (parse.GetValue(configOption) is string explicitConfig && !File.Exists(explicitConfig))
+    {
+        await Console.Error.WriteLineAsync($"supd: configuration file {explicitConfig} does not exist").ConfigureAwait(false);
+        return 2;
+    }
+
+    HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+    builder.Configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
+    builder.Services.AddSystemd();
+    builder.Logging.AddSimpleConsole(o =>
+    {
+        o.SingleLine = true;
+        o.TimestampFormat = "HH:mm:ss.fff ";
+    });
+    builder.Logging.SetMinimumLevel(parse.GetValue(verboseOption) ? LogLevel.Debug : LogLevel.Information);
+    builder.Services.Configure<SupdSettings>(builder.Configuration.GetSection(SupdSettings.SectionName));
+    builder.Services.AddSingleton(sp =>
+    {
+        SupdSettings settings = sp.GetRequiredService<IOptions<SupdSettings>>().Value;
+        string runDir = parse.GetValue(runDirOption)
+            ?? NonEmpty(Environment.GetEnvironmentVariable(ProtocolConstants.RunDirectoryVariable))
+            ?? settings.RunDirectory
+            ?? ProtocolConstants.DefaultRunDirectory(Libc.EffectiveUserId);
+        var options = new DriverOptions
+        {
+            RunDirectory = Path.GetFullPath(runDir),
+            SocketGroup = parse.GetValue(groupOption) ?? settings.SocketGroup,
+            MaxRequestSize = parse.GetValue(maxRequestOption) ?? settings.MaxRequestSize,
+            MaxSessions = settings.MaxSessions,
+            MaxObjectsPerSession = settings.MaxObjectsPerSession,
+            MaxFactoriesPerSession = settings.MaxFactoriesPerSession,
+        };
+        return new SupDriver(options, sp.GetRequiredService<ILoggerFactory>());
+    });
+    builder.Services.AddSingleton<ReadyNotifier>();
+    builder.Services.AddHostedService<SupdService>();
+    builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+
+    try
+    {
+        using IHost host = builder.Build();
+        await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        return 0;
+    }
+    catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException)
+    {
+        await Console.Error.WriteLineAsync($"supd: {ex.Message}").ConfigureAwait(false);
+        return 1;
+    }
+});
+
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+
+static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

@@ -1,0 +1,26 @@
+using SupHost.Protocol;
+
+namespace Supd;
+
+/// <summary>
+/// The "Supd" section of the configuration file; every key is optional. Command-line options win
+/// over the environment, which wins over the file, which wins over the defaults.
+/// </summary>
+internal sealed class SupdSettings
+{
+    public const string SectionName = "Supd";
+
+    public const string DefaultConfigFile = "/etc/suphost/supd.json";
+
+    public string? RunDirectory { get; set; }
+
+    public string SocketGroup { get; set; } = "suphost";
+
+    public int MaxRequestSize { get; set; } = ProtocolConstants.DefaultMaxRequestSize;
+
+    public int MaxSessions { get; set; } = 1024;
+
+    public int MaxObjectsPerSession { get; set; } = 4096;
+
+    public int MaxFactoriesPerSession { get; set; } = 64;
+}
