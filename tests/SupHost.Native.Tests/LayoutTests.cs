@@ -1,0 +1,32 @@
+using System.Runtime.CompilerServices;
+
+namespace SupHost.Native.Tests;
+
+public class LayoutTests
+{
+    [Fact]
+    public void Structs_match_the_x86_64_kernel_abi()
+    {
+        // sizes from <sys/socket.h>, <sys/un.h> and <bits/types/struct_iovec.h> on x86-64
+        Assert.Equal(56, Unsafe.SizeOf<Libc.msghdr>());
+        Assert.Equal(16, Unsafe.SizeOf<Libc.iovec>());
+        Assert.Equal(16, Unsafe.SizeOf<Libc.cmsghdr>());
+        Assert.Equal(12, Unsafe.SizeOf<Libc.ucred>());
+        Assert.Equal(110, Unsafe.SizeOf<Libc.sockaddr_un>());
+    }
+
+    [Fact]
+    public void Msghdr_fields_sit_at_their_offsets()
+    {
+        var msg = default(Libc.msghdr);
+        unsafe
+        {
+            byte* b = (byte*)&msg;
+            Assert.Equal(16, (int)((byte*)&msg.msg_iov - b));
+            Assert.Equal(24, (int)((byte*)&msg.msg_iovlen - b));
+            Assert.Equal(32, (int)((byte*)&msg.msg_control - b));
+            Assert.Equal(40, (int)((byte*)&msg.msg_controllen - b));
+            Assert.Equal(48, (int)((byte*)&msg.msg_flags - b));
+        }
+    }
+}
