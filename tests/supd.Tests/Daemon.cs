@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text;
+using SupHost.Client;
+using SupHost.Native;
+
+namespace Supd.Tests;
+
+/// <summary>
+/// The real supd, started in a fresh run directory. Start returns once the daemon has
+/// sent READY=1 on the NOTIFY_SOCKET the test gave it (sd_notify), never after a fixed sleep.
+/// </summary>
+public sealed class Daemon : IDisposable
+{
+    private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(60);
+    private readonly StringBuilder _output = new();
+    private readonly string _baseDir;
+
+    private Daemon(Process process, string baseDir, string runDir)
+    {
+        Process = process;
+        _baseDir = baseDir;
+        RunDir = runDir;
+    }
+
+    public Process Process { get; }
+
+    public string RunDir { get; }
+
+    public int Pid => Process.Id;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static Daemon Start(params string[] extraArgs) => Start(null, extraArgs);
+
+    /// <summary>
+    /// Starts supd. <paramref name="runDir"/> null: a new directory; the daemon gets it through
+    /// --run-dir unless <paramref name="extraArgs"/> or the environment says otherwise.
+    /// </summary>
+    public static Daemon Start(string? runDir, string[] extraArgs, IDictionary<string, string>? environment = null, bool passRunDir = true)
+    {
+        string baseDir = Directory.CreateTempSubdirectory("supd-test-").FullName;
+
+        // Other users (the permission tests) must reach the sockets inside.
+        File.SetUnixFileMode(baseDir, (UnixFileMode)0x1ed);
+        runDir ??= Path.Combine(baseDir, "run");
+        string notifyPath = Path.Combine(baseDir, "notify.sock");
+        using var notify = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        notify.Bind(new UnixDomainSocketEndPoint(notifyPath));
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "supd.dll"));
+        if (passRunDir)
+        {
+            start.ArgumentList.Add("--run-dir");
+            start.ArgumentList.Add(runDir);
+        }
+
+        foreach (string arg in extraArgs)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["NOTIFY_SOCKET"] = notifyPath;
+        start.Environment.Remove("SUPHOST_RUN_DIR");
+        if (environment is not null)
+        {
+            foreach ((string key, string value) in environment)
+            {
+                start.Environment[key] = value;
+            }
+        }
+
+        Process process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        var daemon = new Daemon(process, baseDir, runDir);
+        process.OutputDataReceived += (_, e) => daemon.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => daemon.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        // Wait for READY=1, or for the daemon to exit (a refused start), whichever comes first.
+        Task<int> received = notify.ReceiveAsync(new byte[4096], SocketFlags.None);
+        Task exited = process.WaitForExitAsync();
+        Task first = Task.WhenAny(received, exited, Task.Delay(s_startTimeout)).GetAwaiter().GetResult();
+        if (first != received)
+        {
+            string why = process.HasExited ? $"exited with {process.ExitCode}" : $"sent no READY=1 within {s_startTimeout.TotalSeconds} s";
+            daemon.Dispose();
+            throw new InvalidOperationException($"supd {why}:\n{daemon.Output}");
+        }
+
+        return daemon;
+    }
+
+    /// <summary>Starts a daemon expected to refuse to start; returns its exit code and output.</summary>
+    public static (int ExitCode, string Output) StartExpectingFailure(string runDir)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "supd.dll"));
+        start.ArgumentList.Add("--run-dir");
+        start.ArgumentList.Add(runDir);
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(60_000))
+        {
+            process.Kill();
+            throw new InvalidOperationException("supd kept running on a directory another daemon owns");
+        }
+
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    public SupClient Connect(SupEndpoint endpoint = SupEndpoint.Full) =>
+        SupClient.Connect(new SupClientOptions { RunDirectory = RunDir, Endpoint = endpoint, Timeout = TimeSpan.FromSeconds(30) });
+
+    /// <summary>The daemon's open descriptors.</summary>
+    public int FdCount() => Directory.GetFileSystemEntries($"/proc/{Pid}/fd").Length;
+
+    /// <summary>Sends SIGTERM and waits for the exit code.</summary>
+    public int Terminate()
+    {
+        Libc.Kill(Pid, Libc.SIGTERM);
+        if (!Process.WaitForExit(30_000))
+        {
+            throw new InvalidOperationException("supd did not stop within 30 s of SIGTERM");
+        }
+
+        Process.WaitForExit();
+        return Process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!Process.HasExited)
+        {
+            try
+            {
+                Terminate();
+            }
+            catch (InvalidOperationException)
+            {
+                Process.Kill(entireProcessTree: true);
+                Process.WaitForExit();
+            }
+        }
+
+        Process.Dispose();
+        Directory.Delete(_baseDir, recursive: true);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+}

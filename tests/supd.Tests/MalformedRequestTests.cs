@@ -1,0 +1,136 @@
+using System.Buffers.Binary;
+using SupHost.Native;
+using SupHost.Protocol;
+
+namespace Supd.Tests;
+
+public sealed class SmallLimitDaemonFixture : IDisposable
+{
+    public const int Limit = 8192;
+
+    public Daemon Daemon { get; } = Daemon.Start("--max-request-size", Limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    public void Dispose() => Daemon.Dispose();
+}
+
+public sealed class MalformedRequestTests : IClassFixture<SmallLimitDaemonFixture>, IDisposable
+{
+    private const int Limit = SmallLimitDaemonFixture.Limit;
+    private readonly Daemon _daemon;
+    private readonly RawSession _raw;
+
+    public MalformedRequestTests(SmallLimitDaemonFixture fixture)
+    {
+        _daemon = fixture.Daemon;
+        _raw = new RawSession(Path.Combine(_daemon.RunDir, ProtocolConstants.FullSocketName));
+        Assert.Equal(SupStatus.Success, _raw.Handshake().Status);
+    }
+
+    public static TheoryData<string, SupStatus, string> Cases => new()
+    {
+        { "short", SupStatus.InvalidSize, "datagram of 10 bytes is shorter than the 40-byte header" },
+        { "magic", SupStatus.InvalidMagic, "header magic 0x" },
+        { "flags", SupStatus.InvalidFlags, "request flags 0x00000100" },
+        { "reserved", SupStatus.InvalidParameter, "reserved header fields must be zero" },
+        { "input-size", SupStatus.InvalidSize, "header says 4 input bytes; the datagram carries 0" },
+        { "output-limit", SupStatus.InvalidSize, $"output size {Limit} exceeds the limit {Limit - ProtocolConstants.HeaderSize}" },
+        { "cookie", SupStatus.InvalidCookie, "does not match" },
+        { "function", SupStatus.UnknownFunction, "function 4242 is unknown" },
+        { "function-input", SupStatus.InvalidSize, "Nop takes 0 input bytes, not 8" },
+        { "function-output", SupStatus.InvalidSize, "ObjectRegister returns 8 output bytes; the request allows 16" },
+        { "variable-output", SupStatus.InvalidSize, "ListObjects needs an output size of at least 64, not 10" },
+        { "too-large", SupStatus.RequestTooLarge, $"datagram of {Limit + 100} bytes exceeds the limit {Limit}" },
+        { "bad-name", SupStatus.InvalidName, "not NUL-terminated" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Each_malformed_request_gets_its_status_and_the_daemon_keeps_serving(string kind, SupStatus expected, string message)
+    {
+        RawSession.Reply reply = _raw.Exchange(Build(kind));
+        Assert.Equal(expected, reply.Status);
+        Assert.Contains(message, reply.Message, StringComparison.Ordinal);
+
+        // The same session and a new one both go on.
+        Assert.Equal(SupStatus.Success, _raw.Call(SupFunction.Nop, [], 0).Status);
+        using var client = _daemon.Connect();
+        client.Nop();
+    }
+
+    [Fact]
+    public void Descriptors_sent_to_a_function_that_takes_none_are_closed_and_refused()
+    {
+        int before = _daemon.FdCount();
+        (SafeFd a, SafeFd b) = Libc.SocketPair(Libc.SOCK_STREAM);
+        using (a)
+        using (b)
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                RawSession.Reply reply = _raw.Exchange(RawSession.Request(_raw.Cookie, SupFunction.Nop, [], 0, 100), [a, b]);
+                Assert.Equal(SupStatus.InvalidParameter, reply.Status);
+                Assert.Contains("takes no file descriptors", reply.Message, StringComparison.Ordinal);
+            }
+        }
+
+        Assert.Equal(before, _daemon.FdCount());
+    }
+
+    [Fact]
+    public void An_empty_datagram_cannot_be_told_from_a_close_so_it_ends_only_that_session()
+    {
+        using var other = _daemon.Connect();
+        using var probe = new RawSession(Path.Combine(_daemon.RunDir, ProtocolConstants.FullSocketName));
+        probe.Handshake();
+        probe.Send([]);
+        Assert.Null(probe.Receive());
+
+        other.Nop();
+        Assert.Equal(SupStatus.Success, _raw.Call(SupFunction.Nop, [], 0).Status);
+    }
+
+    public void Dispose() => _raw.Dispose();
+
+    private byte[] Build(string kind)
+    {
+        byte[] nop = RawSession.Request(_raw.Cookie, SupFunction.Nop, [], 0, 7);
+        switch (kind)
+        {
+            case "short":
+                return nop[..10];
+            case "magic":
+                BinaryPrimitives.WriteUInt32LittleEndian(nop, 0x12345678);
+                return nop;
+            case "flags":
+                BinaryPrimitives.WriteUInt32LittleEndian(nop.AsSpan(4), 0x100);
+                return nop;
+            case "reserved":
+                BinaryPrimitives.WriteUInt32LittleEndian(nop.AsSpan(36), 1);
+                return nop;
+            case "input-size":
+                BinaryPrimitives.WriteUInt32LittleEndian(nop.AsSpan(20), 4);
+                return nop;
+            case "output-limit":
+                return RawSession.Request(_raw.Cookie, SupFunction.ListObjects, [], Limit);
+            case "cookie":
+                return RawSession.Request(_raw.Cookie ^ 0x8000, SupFunction.Nop, [], 0);
+            case "function":
+                return RawSession.Request(_raw.Cookie, (SupFunction)4242, [], 0);
+            case "function-input":
+                return RawSession.Request(_raw.Cookie, SupFunction.Nop, new byte[8], 0);
+            case "function-output":
+                return RawSession.Request(_raw.Cookie, SupFunction.ObjectRegister, new byte[ObjectRegisterRequest.Size], 16);
+            case "variable-output":
+                return RawSession.Request(_raw.Cookie, SupFunction.ListObjects, [], 10);
+            case "too-large":
+                return RawSession.Request(_raw.Cookie, SupFunction.Nop, new byte[Limit + 100 - ProtocolConstants.HeaderSize], 0);
+            case "bad-name":
+                byte[] open = new byte[ObjectOpenRequest.Size];
+                BinaryPrimitives.WriteUInt32LittleEndian(open, (uint)ObjectTypeId.Vm);
+                open.AsSpan(8).Fill((byte)'x');
+                return RawSession.Request(_raw.Cookie, SupFunction.ObjectOpen, open, HandleReply.Size);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
+        }
+    }
+}
