@@ -14,7 +14,8 @@ namespace SupHost.Client;
 /// </summary>
 public sealed class SupClient : IDisposable
 {
-    private const int InitialListingSize = 64 * 1024;
+    /// <summary>A listing's first output size: fits under the smallest request limit; larger replies say what they need.</summary>
+    private const int InitialListingSize = ProtocolConstants.MinMaxRequestSize - ProtocolConstants.HeaderSize;
 
     private readonly Lock _gate = new();
     private readonly SafeFd _fd;

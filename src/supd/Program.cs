@@ -26,7 +26,7 @@ var root = new RootCommand("supd: the SupHost support daemon. Serves sessions on
     runDirOption, configOption, groupOption, maxRequestOption, verboseOption,
 };
 
-root.SetAction(async (parse, cancellationToken) =>
+root.SetAction(async parse =>
 {
     string configFile = parse.GetValue(configOption) ?? SupdSettings.DefaultConfigFile;
     if (parse.GetValue(configOption) is string explicitConfig && !File.Exists(explicitConfig))
@@ -70,7 +70,7 @@ root.SetAction(async (parse, cancellationToken) =>
     try
     {
         using IHost host = builder.Build();
-        await host.RunAsync(cancellationToken).ConfigureAwait(false);
+        await host.RunAsync().ConfigureAwait(false);
         return 0;
     }
     catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException)
@@ -80,6 +80,8 @@ root.SetAction(async (parse, cancellationToken) =>
     }
 });
 
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+// SIGTERM and SIGINT belong to the host's lifetime (console or systemd), which stops the driver
+// cleanly; System.CommandLine must not race it with a termination handler of its own.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
 
 static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
