@@ -97,7 +97,13 @@ public sealed class SupDriver : IDisposable
         }
         catch
         {
-            Stop();
+            foreach (Endpoint endpoint in _endpoints)
+            {
+                endpoint.Stop();
+            }
+
+            _lockFile.Dispose();
+            _state = 2;
             throw;
         }
 
@@ -114,8 +120,10 @@ public sealed class SupDriver : IDisposable
     /// </summary>
     public void Stop()
     {
-        if (Interlocked.Exchange(ref _state, 2) == 2)
+        int previous = Interlocked.Exchange(ref _state, 2);
+        if (previous != 1)
         {
+            // Never started, or stopped already.
             return;
         }
 

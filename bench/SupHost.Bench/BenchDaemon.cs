@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using SupHost.Client;
+using SupHost.Protocol;
+
+namespace SupHost.Bench;
+
+/// <summary>The real supd in a temporary run directory, pinned to one CPU.</summary>
+internal sealed class BenchDaemon : IDisposable
+{
+    private readonly Process _process;
+    private readonly string _dir;
+
+    public BenchDaemon(int cpu)
+    {
+        _dir = Directory.CreateTempSubdirectory("supd-bench-").FullName;
+        RunDir = Path.Combine(_dir, "run");
+        _process = Process.Start(Affinity.Pinned(cpu, "dotnet", Path.Combine(AppContext.BaseDirectory, "supd.dll"), "--run-dir", RunDir))!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        // Wait for the socket to answer a handshake: the bench's readiness signal, with a deadline.
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using SupClient probe = Connect();
+                return;
+            }
+            catch (SupException ex) when (ex.Status == SupStatus.DaemonNotRunning && clock.Elapsed < TimeSpan.FromSeconds(60) && !_process.HasExited)
+            {
+                Thread.Sleep(20);
+            }
+        }
+    }
+
+    public string RunDir { get; }
+
+    public SupClient Connect() => SupClient.Connect(new SupClientOptions { RunDirectory = RunDir });
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            SupHost.Native.Libc.Kill(_process.Id, SupHost.Native.Libc.SIGTERM);
+            if (!_process.WaitForExit(30_000))
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text.Json;
+using SupHost.Bench;
+using SupHost.Bench.Scenarios;
+
+// dotnet run -c Release --project bench/SupHost.Bench -- <scenario> [--json] [--iterations N]
+var scenarios = new Dictionary<string, (string Description, Func<int, List<Measurement>> Run)>
+{
+    ["roundtrip"] = ("p50/p99 of a no-op request through supd next to a raw SOCK_SEQPACKET ping-pong (C and C#), pinned and across CPUs", RoundtripScenario.Run),
+};
+
+if (args.Length == 2 && args[0] == "--echo-server")
+{
+    return EchoServer.Run(args[1]);
+}
+
+if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var scenario))
+{
+    Console.Error.WriteLine("usage: SupHost.Bench <scenario> [--json] [--iterations N]");
+    foreach ((string name, (string description, _)) in scenarios)
+    {
+        Console.Error.WriteLine($"  {name,-12} {description}");
+    }
+
+    return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
+}
+
+bool json = args.Contains("--json");
+int iterations = 20_000;
+int at = Array.IndexOf(args, "--iterations");
+if (at >= 0 && (at + 1 >= args.Length || !int.TryParse(args[at + 1], out iterations) || iterations < 100))
+{
+    Console.Error.WriteLine("--iterations takes a number of at least 100");
+    return 2;
+}
+
+List<Measurement> results = scenario.Run(iterations);
+if (json)
+{
+    foreach (Measurement m in results)
+    {
+        Console.WriteLine(JsonSerializer.Serialize(m, BenchJsonContext.Default.Measurement));
+    }
+}
+else
+{
+    int nameWidth = results.Max(r => r.Name.Length);
+    int anchorWidth = results.Max(r => r.Anchor.Length);
+    Console.WriteLine($"{"name".PadRight(nameWidth)}  {"value",15}  {"anchor".PadRight(anchorWidth)}  {"anchor value",15}  {"ratio",7}");
+    foreach (Measurement m in results)
+    {
+        Console.WriteLine(m.Row(nameWidth, anchorWidth));
+    }
+}
+
+return 0;
