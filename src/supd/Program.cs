@@ -2,8 +2,8 @@ using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Supd;
 using SupHost.Driver;
 using SupHost.Native;
@@ -36,33 +36,60 @@ root.SetAction(async parse =>
     }
 
     HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
-    builder.Configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
+    // Under systemd: readiness through sd_notify and the journal's log format (AddSystemd picks
+    // the systemd console formatter). Elsewhere: one timestamped line per event.
     builder.Services.AddSystemd();
-    builder.Logging.AddSimpleConsole(o =>
+    if (SystemdHelpers.IsSystemdService())
     {
-        o.SingleLine = true;
-        o.TimestampFormat = "HH:mm:ss.fff ";
-    });
-    builder.Logging.SetMinimumLevel(parse.GetValue(verboseOption) ? LogLevel.Debug : LogLevel.Information);
-    builder.Services.Configure<SupdSettings>(builder.Configuration.GetSection(SupdSettings.SectionName));
-    builder.Services.AddSingleton(sp =>
+        builder.Logging.AddConsole();
+    }
+    else
     {
-        SupdSettings settings = sp.GetRequiredService<IOptions<SupdSettings>>().Value;
-        string runDir = parse.GetValue(runDirOption)
-            ?? NonEmpty(Environment.GetEnvironmentVariable(ProtocolConstants.RunDirectoryVariable))
-            ?? settings.RunDirectory
-            ?? ProtocolConstants.DefaultRunDirectory(Libc.EffectiveUserId);
-        var options = new DriverOptions
+        builder.Logging.AddSimpleConsole(o =>
         {
-            RunDirectory = Path.GetFullPath(runDir),
-            SocketGroup = parse.GetValue(groupOption) ?? settings.SocketGroup,
-            MaxRequestSize = parse.GetValue(maxRequestOption) ?? settings.MaxRequestSize,
-            MaxSessions = settings.MaxSessions,
-            MaxObjectsPerSession = settings.MaxObjectsPerSession,
-            MaxFactoriesPerSession = settings.MaxFactoriesPerSession,
-        };
-        return new SupDriver(options, sp.GetRequiredService<ILoggerFactory>());
-    });
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+    }
+
+    builder.Logging.SetMinimumLevel(parse.GetValue(verboseOption) ? LogLevel.Debug : LogLevel.Information);
+    // Settle the options before the host exists, so a bad file or value is one clear line and exit 1.
+    SupdSettings settings;
+    try
+    {
+        builder.Configuration.AddJsonFile(configFile, optional: true, reloadOnChange: false);
+        settings = builder.Configuration.GetSection(SupdSettings.SectionName).Get<SupdSettings>() ?? new SupdSettings();
+    }
+    catch (Exception ex) when (ex is InvalidDataException or InvalidOperationException)
+    {
+        await Console.Error.WriteLineAsync($"supd: configuration {configFile}: {ex.Message} {ex.InnerException?.Message}").ConfigureAwait(false);
+        return 1;
+    }
+
+    string runDir = parse.GetValue(runDirOption)
+        ?? NonEmpty(Environment.GetEnvironmentVariable(ProtocolConstants.RunDirectoryVariable))
+        ?? settings.RunDirectory
+        ?? ProtocolConstants.DefaultRunDirectory(Libc.EffectiveUserId);
+    var options = new DriverOptions
+    {
+        RunDirectory = Path.GetFullPath(runDir),
+        SocketGroup = parse.GetValue(groupOption) ?? settings.SocketGroup,
+        MaxRequestSize = parse.GetValue(maxRequestOption) ?? settings.MaxRequestSize,
+        MaxSessions = settings.MaxSessions,
+        MaxObjectsPerSession = settings.MaxObjectsPerSession,
+        MaxFactoriesPerSession = settings.MaxFactoriesPerSession,
+    };
+    try
+    {
+        options.Validate();
+    }
+    catch (ArgumentException ex)
+    {
+        await Console.Error.WriteLineAsync($"supd: {ex.Message}").ConfigureAwait(false);
+        return 1;
+    }
+
+    builder.Services.AddSingleton(sp => new SupDriver(options, sp.GetRequiredService<ILoggerFactory>()));
     builder.Services.AddSingleton<ReadyNotifier>();
     builder.Services.AddHostedService<SupdService>();
     builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
@@ -82,6 +109,18 @@ root.SetAction(async parse =>
 
 // SIGTERM and SIGINT belong to the host's lifetime (console or systemd), which stops the driver
 // cleanly; System.CommandLine must not race it with a termination handler of its own.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
+ParseResult parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (System.CommandLine.Parsing.ParseError error in parsed.Errors)
+    {
+        await Console.Error.WriteLineAsync($"supd: {error.Message}").ConfigureAwait(false);
+    }
+
+    await Console.Error.WriteLineAsync("Try 'supd --help'.").ConfigureAwait(false);
+    return 2;
+}
+
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
 
 static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

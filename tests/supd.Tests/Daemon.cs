@@ -107,23 +107,11 @@ public sealed class Daemon : IDisposable
         return daemon;
     }
 
-    /// <summary>Starts a daemon expected to refuse to start; returns its exit code and output.</summary>
-    public static (int ExitCode, string Output) StartExpectingFailure(string runDir)
+    /// <summary>Runs a daemon expected to refuse to start; returns its exit code and output.</summary>
+    public static (int ExitCode, string Output) RunExpectingRefusal(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "supd.dll"));
-        start.ArgumentList.Add("--run-dir");
-        start.ArgumentList.Add(runDir);
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill();
-            throw new InvalidOperationException("supd kept running on a directory another daemon owns");
-        }
-
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        (int code, string stdout, string stderr) = Tool.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "supd.dll"), .. args], stdin: null);
+        return (code, stdout + stderr);
     }
 
     public SupClient Connect(SupEndpoint endpoint = SupEndpoint.Full) =>

@@ -123,7 +123,7 @@ public class LifecycleTests
         using (Daemon first = Daemon.Start())
         {
             runDir = first.RunDir;
-            (int code, string output) = Daemon.StartExpectingFailure(runDir);
+            (int code, string output) = Daemon.RunExpectingRefusal("--run-dir", runDir);
             Assert.Equal(1, code);
             Assert.Contains($"another supd is running on {runDir}", output, StringComparison.Ordinal);
             Assert.Contains($"by pid {first.Pid}", output, StringComparison.Ordinal);
@@ -158,6 +158,43 @@ public class LifecycleTests
         {
             Directory.Delete(runDir, recursive: true);
         }
+    }
+
+    [Fact]
+    public void Bad_command_lines_and_configuration_are_refused_with_one_clear_line()
+    {
+        string runDir = Path.Combine(Path.GetTempPath(), $"supd-refused-{Guid.NewGuid():N}");
+        (int code, string output) = Daemon.RunExpectingRefusal("--frobnicate");
+        Assert.Equal(2, code);
+        Assert.Contains("supd: Unrecognized command or argument '--frobnicate'", output, StringComparison.Ordinal);
+
+        (code, output) = Daemon.RunExpectingRefusal("--run-dir", runDir, "--max-request-size", "100");
+        Assert.Equal(1, code);
+        Assert.Equal("supd: the request size limit 100 is outside 4096..16777216", output.Trim());
+
+        string config = Path.Combine(Path.GetTempPath(), $"supd-{Guid.NewGuid():N}.json");
+        try
+        {
+            File.WriteAllText(config, """{ "Supd": { "MaxRequestSize": "lots" } }""");
+            (code, output) = Daemon.RunExpectingRefusal("--run-dir", runDir, "--config", config);
+            Assert.Equal(1, code);
+            Assert.Contains("'lots' at 'Supd:MaxRequestSize'", output, StringComparison.Ordinal);
+
+            File.WriteAllText(config, """{ "Supd": """);
+            (code, output) = Daemon.RunExpectingRefusal("--run-dir", runDir, "--config", config);
+            Assert.Equal(1, code);
+            Assert.Contains("Could not parse the JSON file", output, StringComparison.Ordinal);
+
+            (code, output) = Daemon.RunExpectingRefusal("--run-dir", runDir, "--config", config + ".missing");
+            Assert.Equal(2, code);
+            Assert.Contains("does not exist", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+
+        Assert.False(Directory.Exists(runDir), "a refused start must not create the run directory");
     }
 
     [Fact]
