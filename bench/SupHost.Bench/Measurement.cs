@@ -17,8 +17,3 @@ internal sealed record Measurement(
     public string Row(int nameWidth, int anchorWidth) => string.Create(CultureInfo.InvariantCulture,
         $"{Name.PadRight(nameWidth)}  {Value,10:F2} {Unit,-4}  {Anchor.PadRight(anchorWidth)}  {AnchorValue,10:F2} {Unit,-4}  {Ratio,6:F2}x");
 }
-
-[JsonSerializable(typeof(Measurement))]
-internal sealed partial class BenchJsonContext : System.Text.Json.Serialization.JsonSerializerContext
-{
-}

@@ -27,7 +27,7 @@ if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var scenario))
 bool json = args.Contains("--json");
 int iterations = 20_000;
 int at = Array.IndexOf(args, "--iterations");
-if (at >= 0 && (at + 1 >= args.Length || !int.TryParse(args[at + 1], out iterations) || iterations < 100))
+if (at >= 0 && (at + 1 >= args.Length || !int.TryParse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture, out iterations) || iterations < 100))
 {
     Console.Error.WriteLine("--iterations takes a number of at least 100");
     return 2;

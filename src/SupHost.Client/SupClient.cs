@@ -308,7 +308,7 @@ public sealed class SupClient : IDisposable
             }
 
             var header = MessageHeader.Read(_buffer);
-            if (header.Magic != ProtocolConstants.HeaderMagic || (header.Flags & HeaderFlags.Reply) == 0 || header.InputSize != received.Length - ProtocolConstants.HeaderSize)
+            if (header.Magic != ProtocolConstants.HeaderMagic || (header.Flags & HeaderFlags.Reply) == HeaderFlags.None || header.InputSize != received.Length - ProtocolConstants.HeaderSize)
             {
                 throw new SupException(SupStatus.ProtocolError, $"{function}: malformed reply header");
             }
@@ -322,7 +322,7 @@ public sealed class SupClient : IDisposable
             ReadOnlySpan<byte> payload = _buffer.AsSpan(ProtocolConstants.HeaderSize, (int)header.InputSize);
             if (header.Status.IsError())
             {
-                string message = (header.Flags & HeaderFlags.Message) != 0 ? Encoding.UTF8.GetString(payload) : header.Status.ToString();
+                string message = (header.Flags & HeaderFlags.Message) != HeaderFlags.None ? Encoding.UTF8.GetString(payload) : header.Status.ToString();
                 throw header.Status == SupStatus.BufferOverflow
                     ? new SupOverflowException(message, (int)header.OutputSize)
                     : new SupException(header.Status, message);

@@ -76,7 +76,7 @@ public sealed class ComponentRegistry
         List<FactoryRegistration> candidates;
         lock (_lock)
         {
-            candidates = _entries.Where(e => e.Factory.Name == name).ToList();
+            candidates = _entries.Where(e => string.Equals(e.Factory.Name, name, StringComparison.Ordinal)).ToList();
         }
 
         // Ask outside the lock: a factory's answer is its own code and may take its own locks.
@@ -132,35 +132,4 @@ public sealed class ComponentRegistry
             }).ToList();
         }
     }
-}
-
-/// <summary>Who owns a factory registration: a session, a module, or the daemon.</summary>
-/// <param name="Description">"session N", "module NAME" or "daemon".</param>
-/// <param name="SessionId">The owning session's id, or 0.</param>
-public sealed record FactoryOwner(string Description, uint SessionId);
-
-/// <summary>One entry of the registry.</summary>
-/// <param name="Id">The entry's id, unique for the daemon's life.</param>
-/// <param name="Factory">The factory.</param>
-/// <param name="Owner">Its owner.</param>
-public sealed record FactoryRegistration(ulong Id, IComponentFactory Factory, FactoryOwner Owner);
-
-/// <summary>A factory registered by a client over the protocol: answers its listed interface ids with itself.</summary>
-public sealed class ClientFactory : IComponentFactory
-{
-    /// <summary>Creates it.</summary>
-    public ClientFactory(string name, IReadOnlyList<Guid> interfaces)
-    {
-        Name = name;
-        Interfaces = interfaces;
-    }
-
-    /// <inheritdoc />
-    public string Name { get; }
-
-    /// <summary>The interface ids it answers.</summary>
-    public IReadOnlyList<Guid> Interfaces { get; }
-
-    /// <inheritdoc />
-    public object? QueryInterface(Guid interfaceId) => Interfaces.Contains(interfaceId) ? this : null;
 }

@@ -23,23 +23,24 @@ public sealed class DriverOptions
     /// <summary>Most factories one session may register.</summary>
     public int MaxFactoriesPerSession { get; init; } = 64;
 
-    /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the bad one and its limits.</summary>
-    public void Validate()
+    /// <summary>Checks the values: the first problem, naming the value and its limits, or null when all are good.</summary>
+    public string? Validate()
     {
         if (string.IsNullOrWhiteSpace(RunDirectory))
         {
-            throw new ArgumentException("the run directory is empty");
+            return "the run directory is empty";
         }
 
         if (MaxRequestSize is < ProtocolConstants.MinMaxRequestSize or > ProtocolConstants.MaxMaxRequestSize)
         {
-            throw new ArgumentException(
-                $"the request size limit {MaxRequestSize} is outside {ProtocolConstants.MinMaxRequestSize}..{ProtocolConstants.MaxMaxRequestSize}");
+            return $"the request size limit {MaxRequestSize} is outside {ProtocolConstants.MinMaxRequestSize}..{ProtocolConstants.MaxMaxRequestSize}";
         }
 
         if (MaxSessions < 1 || MaxObjectsPerSession < 1 || MaxFactoriesPerSession < 1)
         {
-            throw new ArgumentException("session, object and factory limits must be at least 1");
+            return $"session, object and factory limits must be at least 1 (now {MaxSessions}, {MaxObjectsPerSession}, {MaxFactoriesPerSession})";
         }
+
+        return null;
     }
 }

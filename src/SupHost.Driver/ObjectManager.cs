@@ -37,8 +37,8 @@ public sealed class ObjectManager
         AddType(new ObjectType((uint)ObjectTypeId.Memory, "memory", ClientCreatable: false));
     }
 
-    /// <summary>Raised when a destructor throws; the object is gone all the same.</summary>
-    public event Action<SupObject, Exception>? DestructorFailed;
+    /// <summary>Called when a destructor throws; the object is gone all the same.</summary>
+    public Action<SupObject, Exception>? DestructorFailed { get; set; }
 
     /// <summary>Objects registered since start.</summary>
     public long Created => Interlocked.Read(ref _created);
@@ -52,7 +52,7 @@ public sealed class ObjectManager
         ArgumentNullException.ThrowIfNull(type);
         lock (_lock)
         {
-            if (_types.ContainsKey(type.Id) || _types.Values.Any(t => t.Name == type.Name))
+            if (_types.ContainsKey(type.Id) || _types.Values.Any(t => string.Equals(t.Name, type.Name, StringComparison.Ordinal)))
             {
                 return SupStatus.AlreadyExists;
             }
@@ -311,7 +311,7 @@ public sealed class ObjectManager
     {
         lock (_lock)
         {
-            return _byHandle.Values.GroupBy(o => o.Type.Name).ToDictionary(g => g.Key, g => g.Count());
+            return _byHandle.Values.GroupBy(o => o.Type.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         }
     }
 

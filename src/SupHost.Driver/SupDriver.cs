@@ -35,11 +35,16 @@ public sealed class SupDriver : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        options.Validate();
+        string? problem = options.Validate();
+        if (problem is not null)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+
         Options = options;
         _logger = loggerFactory.CreateLogger("SupHost.Driver");
         Objects = new ObjectManager(options.MaxObjectsPerSession);
-        Objects.DestructorFailed += (obj, ex) => DriverLog.DestructorThrew(_logger, ex, $"0x{obj.Handle:x16}", obj.Type.Name);
+        Objects.DestructorFailed = (obj, ex) => DriverLog.DestructorThrew(_logger, ex, $"0x{obj.Handle:x16}", obj.Type.Name);
         Components = new ComponentRegistry();
         Dispatcher = new Dispatcher(this, _logger, options.MaxRequestSize);
     }
@@ -305,7 +310,7 @@ public sealed class SupDriver : IDisposable
         uint? gid = Libc.GetGroupId(Options.SocketGroup);
         if (gid is null && isRoot)
         {
-            using var groupadd = Process.Start(new ProcessStartInfo("groupadd", ["--system", Options.SocketGroup]) { RedirectStandardError = true });
+            using var groupadd = Process.Start(new ProcessStartInfo("groupadd", ["--system", Options.SocketGroup]) { RedirectStandardError = true, UseShellExecute = false });
             groupadd?.WaitForExit();
             gid = Libc.GetGroupId(Options.SocketGroup);
             if (gid is not null)

@@ -327,7 +327,7 @@ public static partial class Libc
     /// (MSG_TRUNC). Received descriptors are wrapped at once and appended to <paramref name="fds"/>;
     /// a truncated control message (MSG_CTRUNC) is reported as such, never silently dropped.
     /// </summary>
-    public static unsafe ReceiveResult ReceiveMessage(SafeFd fd, byte* buffer, int capacity, List<SafeFd>? fds = null)
+    public static unsafe ReceiveResult ReceiveMessage(SafeFd fd, byte* buffer, int capacity, ICollection<SafeFd>? fds = null)
     {
         var iov = new iovec { iov_base = buffer, iov_len = (nuint)capacity };
         int controlLength = ControlSpace(MaxFdsPerMessage);

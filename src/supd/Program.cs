@@ -79,13 +79,9 @@ root.SetAction(async parse =>
         MaxObjectsPerSession = settings.MaxObjectsPerSession,
         MaxFactoriesPerSession = settings.MaxFactoriesPerSession,
     };
-    try
+    if (options.Validate() is string problem)
     {
-        options.Validate();
-    }
-    catch (ArgumentException ex)
-    {
-        await Console.Error.WriteLineAsync($"supd: {ex.Message}").ConfigureAwait(false);
+        await Console.Error.WriteLineAsync($"supd: {problem}").ConfigureAwait(false);
         return 1;
     }
 

@@ -59,7 +59,7 @@ public class ObjectManagerTests
         var a = new TestHolder(1, 1000);
         var failures = new List<Exception>();
         int ran = 0;
-        _objects.DestructorFailed += (_, ex) => failures.Add(ex);
+        _objects.DestructorFailed = (_, ex) => failures.Add(ex);
         _objects.Register(a, _vm, "bad", 0x180, false, _ => throw new InvalidOperationException("boom"), null, out _);
         _objects.Register(a, _vm, "good", 0x180, false, _ => ran++, null, out _);
 

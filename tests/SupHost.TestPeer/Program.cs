@@ -17,9 +17,9 @@ try
     {
         case "connect":
         {
-            var endpoint = args[2] == "restricted" ? SupEndpoint.Restricted : SupEndpoint.Full;
+            var endpoint = string.Equals(args[2], "restricted", StringComparison.Ordinal) ? SupEndpoint.Restricted : SupEndpoint.Full;
             using SupClient client = SupClient.Connect(new SupClientOptions { RunDirectory = runDir, Endpoint = endpoint });
-            if (args.Length >= 6 && args[3] == "open")
+            if (args.Length >= 6 && string.Equals(args[3], "open", StringComparison.Ordinal))
             {
                 client.OpenObject((ObjectTypeId)uint.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), args[5]);
             }

@@ -4,15 +4,6 @@ using SupHost.Protocol;
 
 namespace Supd.Tests;
 
-public sealed class SmallLimitDaemonFixture : IDisposable
-{
-    public const int Limit = 8192;
-
-    public Daemon Daemon { get; } = Daemon.Start("--max-request-size", Limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
-
-    public void Dispose() => Daemon.Dispose();
-}
-
 public sealed class MalformedRequestTests : IClassFixture<SmallLimitDaemonFixture>, IDisposable
 {
     private const int Limit = SmallLimitDaemonFixture.Limit;

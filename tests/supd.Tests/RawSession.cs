@@ -83,7 +83,7 @@ public sealed class RawSession : IDisposable
 
         var header = MessageHeader.Read(buffer);
         Assert.Equal(ProtocolConstants.HeaderMagic, header.Magic);
-        Assert.True((header.Flags & HeaderFlags.Reply) != 0);
+        Assert.True((header.Flags & HeaderFlags.Reply) != HeaderFlags.None);
         Assert.Equal((uint)(r.Length - ProtocolConstants.HeaderSize), header.InputSize);
         return new Reply(header, buffer.AsSpan(ProtocolConstants.HeaderSize, (int)header.InputSize).ToArray());
     }
@@ -94,6 +94,6 @@ public sealed class RawSession : IDisposable
     {
         public SupStatus Status => Header.Status;
 
-        public string Message => (Header.Flags & HeaderFlags.Message) != 0 ? Encoding.UTF8.GetString(Payload) : string.Empty;
+        public string Message => (Header.Flags & HeaderFlags.Message) != HeaderFlags.None ? Encoding.UTF8.GetString(Payload) : string.Empty;
     }
 }

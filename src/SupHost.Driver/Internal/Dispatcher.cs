@@ -83,7 +83,7 @@ internal sealed class Dispatcher
             return CallResult.Fail(SupStatus.InvalidMagic, $"header magic 0x{header.Magic:x8} is not 0x{ProtocolConstants.HeaderMagic:x8}");
         }
 
-        if ((header.Flags & ~HeaderFlags.RequestMask) != 0)
+        if ((header.Flags & ~HeaderFlags.RequestMask) != HeaderFlags.None)
         {
             return CallResult.Fail(SupStatus.InvalidFlags, $"request flags 0x{(uint)header.Flags:x8} carry bits this version does not define");
         }
@@ -181,7 +181,7 @@ internal sealed class Dispatcher
     private static CallResult Cookie(Session session, ReadOnlySpan<byte> input, Span<byte> output)
     {
         CookieRequest request = CookieRequest.Read(input);
-        if (request.Magic != ProtocolConstants.CookieMagic)
+        if (!string.Equals(request.Magic, ProtocolConstants.CookieMagic, StringComparison.Ordinal))
         {
             return CallResult.Fail(SupStatus.InvalidMagic, $"cookie magic '{request.Magic}' is not '{ProtocolConstants.CookieMagic}'");
         }
