@@ -8,6 +8,6 @@ namespace SupHost.Protocol;
 [JsonSerializable(typeof(List<SessionInfo>))]
 [JsonSerializable(typeof(List<ObjectInfo>))]
 [JsonSerializable(typeof(List<FactoryInfo>))]
-public sealed partial class ListingJsonContext : JsonSerializerContext
+internal sealed partial class ListingJsonContext : JsonSerializerContext
 {
 }
