@@ -315,6 +315,16 @@ public sealed class ObjectManager
         }
     }
 
+    /// <summary>How many objects <paramref name="holder"/> holds references to.</summary>
+    public int CountHeldBy(IObjectHolder holder)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        lock (_lock)
+        {
+            return holder.HeldObjects.Count;
+        }
+    }
+
     /// <summary>Live objects.</summary>
     public int Count
     {

@@ -206,7 +206,7 @@ public sealed class SupDriver : IDisposable
             Gid = s.GroupId,
             ConnectedAt = s.ConnectedAt,
             Requests = s.Requests,
-            Objects = Objects.Snapshot().Count(o => o.Usages.Any(u => u.SessionId == s.Id)),
+            Objects = Objects.CountHeldBy(s),
             Factories = Components.CountOwnedBy(s.FactoryOwner),
         }).ToList();
     }
@@ -231,9 +231,11 @@ public sealed class SupDriver : IDisposable
         {
             if (_state != 1 || _connections.Count >= Options.MaxSessions)
             {
-                string reason = _state != 1 ? "the daemon is stopping" : $"{Options.MaxSessions} sessions are open, the limit";
+                (SupStatus status, string reason) = _state != 1
+                    ? (SupStatus.ShuttingDown, "the daemon is stopping")
+                    : (SupStatus.LimitReached, $"{Options.MaxSessions} sessions are open, the limit");
                 DriverLog.ConnectionRefused(_logger, peer.ProcessId, reason);
-                fd.Dispose();
+                Refuse(fd, status, reason);
                 return;
             }
 
@@ -254,7 +256,7 @@ public sealed class SupDriver : IDisposable
     internal void EndSession(Connection connection, string reason)
     {
         Session session = connection.Session;
-        int held = ((IObjectHolder)session).HeldObjects.Count;
+        int held = Objects.CountHeldBy(session);
         int destroyed = Objects.ReleaseAll(session);
         int factories = Components.RemoveOwnedBy(session.FactoryOwner);
         lock (_lock)
@@ -263,6 +265,20 @@ public sealed class SupDriver : IDisposable
         }
 
         DriverLog.SessionEnded(_logger, session.Id, session.ProcessId, reason, held, destroyed, factories);
+    }
+
+    /// <summary>
+    /// Tells a connection it will not be served, in an unsolicited error reply (sequence 0), then
+    /// closes it; the client reports the status instead of a bare end of stream.
+    /// </summary>
+    private static unsafe void Refuse(SafeFd fd, SupStatus status, string reason)
+    {
+        using (fd)
+        {
+            byte* reply = stackalloc byte[ProtocolConstants.HeaderSize + ProtocolConstants.MaxMessageSize];
+            int length = Dispatcher.WriteRefusal(new Span<byte>(reply, ProtocolConstants.HeaderSize + ProtocolConstants.MaxMessageSize), status, reason);
+            _ = Libc.SendMessage(fd, reply, length);
+        }
     }
 
     private Endpoint Bind(string path, bool restricted, UnixFileMode mode, uint? gid)

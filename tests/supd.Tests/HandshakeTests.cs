@@ -5,16 +5,30 @@ namespace Supd.Tests;
 
 public class HandshakeTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 {
-    private readonly string _socket = Path.Combine(fixture.Daemon.RunDir, ProtocolConstants.FullSocketName);
+    public static TheoryData<string> Endpoints => new() { ProtocolConstants.FullSocketName, ProtocolConstants.RestrictedSocketName };
+
+    public static TheoryData<string, int, int, SupStatus, string?> Versions
+    {
+        get
+        {
+            var data = new TheoryData<string, int, int, SupStatus, string?>();
+            foreach (string socket in new[] { ProtocolConstants.FullSocketName, ProtocolConstants.RestrictedSocketName })
+            {
+                data.Add(socket, 1, 0, SupStatus.Success, null);
+                data.Add(socket, 1, 1, SupStatus.VersionMismatch, "version mismatch: server 1.0, client needs 1.1");
+                data.Add(socket, 2, 0, SupStatus.VersionMismatch, "version mismatch: server 1.0, client needs 2.0");
+                data.Add(socket, 0, 9, SupStatus.VersionMismatch, "version mismatch: server 1.0, client needs 0.9");
+            }
+
+            return data;
+        }
+    }
 
     [Theory]
-    [InlineData(1, 0, SupStatus.Success, null)]
-    [InlineData(1, 1, SupStatus.VersionMismatch, "version mismatch: server 1.0, client needs 1.1")]
-    [InlineData(2, 0, SupStatus.VersionMismatch, "version mismatch: server 1.0, client needs 2.0")]
-    [InlineData(0, 9, SupStatus.VersionMismatch, "version mismatch: server 1.0, client needs 0.9")]
-    public void Same_major_and_no_newer_minor_is_accepted(int major, int minor, SupStatus expected, string? message)
+    [MemberData(nameof(Versions))]
+    public void Same_major_and_no_newer_minor_is_accepted(string socket, int major, int minor, SupStatus expected, string? message)
     {
-        using var raw = new RawSession(_socket);
+        using var raw = new RawSession(Path.Combine(fixture.Daemon.RunDir, socket));
         RawSession.Reply reply = raw.Handshake((uint)((major << 16) | minor));
         Assert.Equal(expected, reply.Status);
         if (message is null)
@@ -22,7 +36,7 @@ public class HandshakeTests(DaemonFixture fixture) : IClassFixture<DaemonFixture
             CookieReply cookie = CookieReply.Read(reply.Payload);
             Assert.NotEqual(0ul, cookie.Cookie);
             Assert.Equal(ProtocolConstants.Version, cookie.ServerVersion);
-            Assert.False(cookie.Restricted);
+            Assert.Equal(socket == ProtocolConstants.RestrictedSocketName, cookie.Restricted);
         }
         else
         {
@@ -45,19 +59,23 @@ public class HandshakeTests(DaemonFixture fixture) : IClassFixture<DaemonFixture
         Assert.Contains("server 1.0, client needs 1.1", ex.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void A_wrong_magic_string_is_refused()
+    [Theory]
+    [MemberData(nameof(Endpoints))]
+    public void A_wrong_magic_string_is_refused(string socket)
     {
-        using var raw = new RawSession(_socket);
+        string path = Path.Combine(fixture.Daemon.RunDir, socket);
+        using var raw = new RawSession(path);
         RawSession.Reply reply = raw.Exchange(RawSession.Request(0, SupFunction.Cookie, RawSession.CookiePayload(ProtocolConstants.Version, "The Magic Word!"), CookieReply.Size));
         Assert.Equal(SupStatus.InvalidMagic, reply.Status);
         Assert.Contains("'The Magic Word!'", reply.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Every_request_before_the_handshake_is_refused_and_the_handshake_happens_once()
+    [Theory]
+    [MemberData(nameof(Endpoints))]
+    public void Every_request_before_the_handshake_is_refused_and_the_handshake_happens_once(string socket)
     {
-        using var raw = new RawSession(_socket);
+        string path = Path.Combine(fixture.Daemon.RunDir, socket);
+        using var raw = new RawSession(path);
         RawSession.Reply early = raw.Exchange(RawSession.Request(0, SupFunction.Nop, [], 0));
         Assert.Equal(SupStatus.HandshakeRequired, early.Status);
 
@@ -70,11 +88,13 @@ public class HandshakeTests(DaemonFixture fixture) : IClassFixture<DaemonFixture
         Assert.Equal(SupStatus.Success, raw.Call(SupFunction.Nop, [], 0).Status);
     }
 
-    [Fact]
-    public void Cookies_are_random_per_session_and_bind_requests_to_their_session()
+    [Theory]
+    [MemberData(nameof(Endpoints))]
+    public void Cookies_are_random_per_session_and_bind_requests_to_their_session(string socket)
     {
-        using var a = new RawSession(_socket);
-        using var b = new RawSession(_socket);
+        string path = Path.Combine(fixture.Daemon.RunDir, socket);
+        using var a = new RawSession(path);
+        using var b = new RawSession(path);
         a.Handshake();
         b.Handshake();
         Assert.NotEqual(a.Cookie, b.Cookie);

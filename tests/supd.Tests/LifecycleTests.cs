@@ -198,6 +198,35 @@ public class LifecycleTests
     }
 
     [Fact]
+    public void Connections_over_the_session_limit_are_told_why_and_closed()
+    {
+        string config = Path.Combine(Path.GetTempPath(), $"supd-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, """{ "Supd": { "MaxSessions": 2 } }""");
+        try
+        {
+            using Daemon daemon = Daemon.Start("--config", config);
+            using SupClient first = daemon.Connect();
+            SupException refused;
+            using (SupClient second = daemon.Connect())
+            {
+                refused = Assert.Throws<SupException>(() => daemon.Connect(SupEndpoint.Restricted));
+            }
+
+            Assert.Equal(SupStatus.LimitReached, refused.Status);
+            Assert.Equal("supd refused the connection: 2 sessions are open, the limit", refused.Message);
+
+            // Once a session ends there is room again.
+            Poll.Until(() => first.QueryStatus().Sessions == 1, "the second session to end");
+            using SupClient third = daemon.Connect();
+            third.Nop();
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
     public void The_request_limit_comes_from_a_configuration_file()
     {
         string config = Path.Combine(Path.GetTempPath(), $"supd-{Guid.NewGuid():N}.json");

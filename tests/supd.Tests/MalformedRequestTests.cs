@@ -48,6 +48,29 @@ public sealed class MalformedRequestTests : IClassFixture<SmallLimitDaemonFixtur
         client.Nop();
     }
 
+    public static TheoryData<string, SupStatus> HeaderCases => new()
+    {
+        { "short", SupStatus.InvalidSize },
+        { "magic", SupStatus.InvalidMagic },
+        { "flags", SupStatus.InvalidFlags },
+        { "reserved", SupStatus.InvalidParameter },
+        { "input-size", SupStatus.InvalidSize },
+        { "cookie", SupStatus.InvalidCookie },
+        { "function", SupStatus.UnknownFunction },
+        { "function-input", SupStatus.InvalidSize },
+        { "too-large", SupStatus.RequestTooLarge },
+    };
+
+    [Theory]
+    [MemberData(nameof(HeaderCases))]
+    public void The_restricted_endpoint_checks_headers_the_same_way(string kind, SupStatus expected)
+    {
+        using var restricted = new RawSession(Path.Combine(_daemon.RunDir, ProtocolConstants.RestrictedSocketName));
+        Assert.Equal(SupStatus.Success, restricted.Handshake().Status);
+        Assert.Equal(expected, restricted.Exchange(Build(kind, restricted.Cookie)).Status);
+        Assert.Equal(SupStatus.Success, restricted.Call(SupFunction.Nop, [], 0).Status);
+    }
+
     [Fact]
     public void Descriptors_sent_to_a_function_that_takes_none_are_closed_and_refused()
     {
@@ -82,9 +105,11 @@ public sealed class MalformedRequestTests : IClassFixture<SmallLimitDaemonFixtur
 
     public void Dispose() => _raw.Dispose();
 
-    private byte[] Build(string kind)
+    private byte[] Build(string kind) => Build(kind, _raw.Cookie);
+
+    private static byte[] Build(string kind, ulong cookie)
     {
-        byte[] nop = RawSession.Request(_raw.Cookie, SupFunction.Nop, [], 0, 7);
+        byte[] nop = RawSession.Request(cookie, SupFunction.Nop, [], 0, 7);
         switch (kind)
         {
             case "short":
@@ -102,24 +127,24 @@ public sealed class MalformedRequestTests : IClassFixture<SmallLimitDaemonFixtur
                 BinaryPrimitives.WriteUInt32LittleEndian(nop.AsSpan(20), 4);
                 return nop;
             case "output-limit":
-                return RawSession.Request(_raw.Cookie, SupFunction.ListObjects, [], Limit);
+                return RawSession.Request(cookie, SupFunction.ListObjects, [], Limit);
             case "cookie":
-                return RawSession.Request(_raw.Cookie ^ 0x8000, SupFunction.Nop, [], 0);
+                return RawSession.Request(cookie ^ 0x8000, SupFunction.Nop, [], 0);
             case "function":
-                return RawSession.Request(_raw.Cookie, (SupFunction)4242, [], 0);
+                return RawSession.Request(cookie, (SupFunction)4242, [], 0);
             case "function-input":
-                return RawSession.Request(_raw.Cookie, SupFunction.Nop, new byte[8], 0);
+                return RawSession.Request(cookie, SupFunction.Nop, new byte[8], 0);
             case "function-output":
-                return RawSession.Request(_raw.Cookie, SupFunction.ObjectRegister, new byte[ObjectRegisterRequest.Size], 16);
+                return RawSession.Request(cookie, SupFunction.ObjectRegister, new byte[ObjectRegisterRequest.Size], 16);
             case "variable-output":
-                return RawSession.Request(_raw.Cookie, SupFunction.ListObjects, [], 10);
+                return RawSession.Request(cookie, SupFunction.ListObjects, [], 10);
             case "too-large":
-                return RawSession.Request(_raw.Cookie, SupFunction.Nop, new byte[Limit + 100 - ProtocolConstants.HeaderSize], 0);
+                return RawSession.Request(cookie, SupFunction.Nop, new byte[Limit + 100 - ProtocolConstants.HeaderSize], 0);
             case "bad-name":
                 byte[] open = new byte[ObjectOpenRequest.Size];
                 BinaryPrimitives.WriteUInt32LittleEndian(open, (uint)ObjectTypeId.Vm);
                 open.AsSpan(8).Fill((byte)'x');
-                return RawSession.Request(_raw.Cookie, SupFunction.ObjectOpen, open, HandleReply.Size);
+                return RawSession.Request(cookie, SupFunction.ObjectOpen, open, HandleReply.Size);
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
         }

@@ -379,6 +379,10 @@ internal sealed class Dispatcher
         return ProtocolConstants.HeaderSize + length;
     }
 
+    /// <summary>An unsolicited error reply (function Invalid, sequence 0) that refuses a connection.</summary>
+    public static int WriteRefusal(Span<byte> reply, SupStatus status, string message) =>
+        WriteError(reply, default, CallResult.Fail(status, message));
+
     private static string Describe(SupFunction function) =>
         FunctionSpec.Get(function) is null ? $"function {(uint)function}" : function.ToString();
 }
