@@ -192,6 +192,73 @@ public sealed class SupClient : IDisposable
     public Task<FactoryQueryReply> QueryFactoryAsync(string name, Guid interfaceId, CancellationToken cancellationToken = default) =>
         Task.Run(() => QueryFactory(name, interfaceId), cancellationToken);
 
+    /// <summary>Opens a module by name (LDR_OPEN); the session holds a reference until it frees the module or ends.</summary>
+    public ModuleOpenReply OpenModule(string name)
+    {
+        Span<byte> input = stackalloc byte[ProtocolConstants.NameFieldSize];
+        NameField.Write(input, name);
+        return ModuleOpenReply.Read(Call(SupFunction.ModuleOpen, input, ModuleOpenReply.Size).Payload);
+    }
+
+    /// <summary>
+    /// Runs an opened module's init (LDR_LOAD); <see cref="SupStatus.AlreadyLoaded"/> when it ran before.
+    /// With <paramref name="pin"/> the daemon keeps the module loaded after this session ends.
+    /// </summary>
+    public SupStatus LoadModule(ulong module, bool pin = false) => ModuleHandleCall(SupFunction.ModuleLoad, module, pin);
+
+    /// <summary>
+    /// Drops this session's reference (LDR_FREE), and with <paramref name="unpin"/> the daemon's pin;
+    /// <see cref="SupStatus.ModuleUnloaded"/> when that was the last and the module was unloaded.
+    /// </summary>
+    public SupStatus FreeModule(ulong module, bool unpin = false) => ModuleHandleCall(SupFunction.ModuleFree, module, unpin);
+
+    /// <summary>Resolves an exported entry point of a loaded module (LDR_GET_SYMBOL).</summary>
+    public ulong GetSymbol(ulong module, string symbol)
+    {
+        Span<byte> input = stackalloc byte[ModuleSymbolRequest.Size];
+        new ModuleSymbolRequest(module, symbol).Write(input);
+        return HandleReply.Read(Call(SupFunction.ModuleGetSymbol, input, HandleReply.Size).Payload).Handle;
+    }
+
+    /// <summary>Calls an entry point; the reply's payload is what it wrote (at most <paramref name="outputSize"/> bytes).</summary>
+    public SupReply CallModule(ulong symbol, uint operation, ulong argument, ReadOnlySpan<byte> input, int outputSize)
+    {
+        byte[] request = new byte[ModuleCallRequest.FixedSize + input.Length];
+        new ModuleCallRequest(symbol, operation, argument).Write(request);
+        input.CopyTo(request.AsSpan(ModuleCallRequest.FixedSize));
+        return Call(SupFunction.ModuleCall, request, outputSize);
+    }
+
+    /// <summary>Calls an entry point with no payload either way: the cheapest module call.</summary>
+    public SupStatus CallModule(ulong symbol, uint operation, ulong argument)
+    {
+        Span<byte> request = stackalloc byte[ModuleCallRequest.FixedSize];
+        new ModuleCallRequest(symbol, operation, argument).Write(request);
+        return Call(SupFunction.ModuleCall, request, 0).Status;
+    }
+
+    /// <summary>Asynchronous <see cref="CallModule(ulong, uint, ulong, ReadOnlySpan{byte}, int)"/>.</summary>
+    public Task<SupReply> CallModuleAsync(ulong symbol, uint operation, ulong argument, ReadOnlyMemory<byte> input, int outputSize, CancellationToken cancellationToken = default) =>
+        Task.Run(() => CallModule(symbol, operation, argument, input.Span, outputSize), cancellationToken);
+
+    /// <summary>Sends a service request to a module this session opened (CALL_SERVICE).</summary>
+    public SupReply CallService(string module, uint operation, ulong argument, ReadOnlySpan<byte> input, int outputSize)
+    {
+        byte[] request = new byte[ServiceCallRequest.FixedSize + input.Length];
+        new ServiceCallRequest(module, operation, argument).Write(request);
+        input.CopyTo(request.AsSpan(ServiceCallRequest.FixedSize));
+        return Call(SupFunction.ModuleCallService, request, outputSize);
+    }
+
+    /// <summary>Locks module loading down for the daemon's life (LDR_LOCK_DOWN).</summary>
+    public void LockDownModules() => Call(SupFunction.ModuleLockDown, ReadOnlySpan<byte>.Empty, 0);
+
+    /// <summary>Every module and who holds it (full sessions only).</summary>
+    public IReadOnlyList<ModuleInfo> ListModules() => Listing(SupFunction.ListModules, ListingJsonContext.Default.ListModuleInfo);
+
+    /// <summary>Asynchronous <see cref="ListModules"/>.</summary>
+    public Task<IReadOnlyList<ModuleInfo>> ListModulesAsync(CancellationToken cancellationToken = default) => Task.Run(ListModules, cancellationToken);
+
     /// <summary>
     /// Sends one request and returns the reply's status and payload (a copy). Errors throw
     /// <see cref="SupException"/> with the daemon's message. The building block of every typed call.
@@ -242,6 +309,13 @@ public sealed class SupClient : IDisposable
         SessionId = reply.SessionId;
         IsRestricted = reply.Restricted;
         ServerVersion = reply.ServerVersion;
+    }
+
+    private SupStatus ModuleHandleCall(SupFunction function, ulong module, bool flag)
+    {
+        Span<byte> input = stackalloc byte[ModuleHandleRequest.Size];
+        new ModuleHandleRequest(module, flag ? ModuleHandleRequest.PinFlag : 0).Write(input);
+        return Call(function, input, 0).Status;
     }
 
     private SupStatus HandleCall(SupFunction function, ulong handle)

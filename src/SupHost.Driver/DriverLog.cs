@@ -21,8 +21,8 @@ internal static partial class DriverLog
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Session {SessionId} opened by pid {Pid} uid {Uid} gid {Gid} on the {Endpoint} endpoint")]
     public static partial void SessionOpened(ILogger logger, uint sessionId, int pid, uint uid, uint gid, string endpoint);
 
-    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Session {SessionId} (pid {Pid}) ended: {Reason}; released {Objects} object references ({Destroyed} destroyed), {Factories} factories")]
-    public static partial void SessionEnded(ILogger logger, uint sessionId, int pid, string reason, int objects, int destroyed, int factories);
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Session {SessionId} (pid {Pid}) ended: {Reason}; released {Objects} object references ({Destroyed} destroyed), {Factories} factories, {Modules} modules")]
+    public static partial void SessionEnded(ILogger logger, uint sessionId, int pid, string reason, int objects, int destroyed, int factories, int modules);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Refused a connection from pid {Pid}: {Reason}")]
     public static partial void ConnectionRefused(ILogger logger, int pid, string reason);

@@ -23,6 +23,18 @@ public sealed class DriverOptions
     /// <summary>Most factories one session may register.</summary>
     public int MaxFactoriesPerSession { get; init; } = 64;
 
+    /// <summary>Directories modules load from, searched in order; the daemon adds its own first.</summary>
+    public IReadOnlyList<string> ModuleDirectories { get; init; } = [];
+
+    /// <summary>Whether a full session may lock module loading down; when false the request is refused.</summary>
+    public bool AllowLockDown { get; init; } = true;
+
+    /// <summary>A module call that runs longer is logged and counted as slow.</summary>
+    public TimeSpan SlowCallThreshold { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long an unloaded module's load context may take to be collected before it is reported stuck.</summary>
+    public TimeSpan UnloadTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Checks the values: the first problem, naming the value and its limits, or null when all are good.</summary>
     public string? Validate()
     {

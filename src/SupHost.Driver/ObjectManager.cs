@@ -22,6 +22,7 @@ public sealed class ObjectManager
     private readonly Dictionary<uint, ObjectType> _types = [];
     private readonly int _maxObjectsPerHolder;
     private ushort _generation;
+    private uint _nextModuleType = (uint)ObjectTypeId.FirstModuleType;
     private long _created;
     private long _destroyed;
 
@@ -59,6 +60,37 @@ public sealed class ObjectManager
 
             _types.Add(type.Id, type);
             return SupStatus.Success;
+        }
+    }
+
+    /// <summary>Removes a type no live object has; false when objects of it are alive or it is unknown.</summary>
+    public bool RemoveType(uint id)
+    {
+        lock (_lock)
+        {
+            return !_byHandle.Values.Any(o => o.Type.Id == id) && _types.Remove(id);
+        }
+    }
+
+    /// <summary>Whether a holder other than <paramref name="except"/> holds a reference to <paramref name="obj"/>.</summary>
+    public bool IsHeldByOthers(SupObject obj, IObjectHolder except)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        lock (_lock)
+        {
+            return obj.Usages.Keys.Any(h => !ReferenceEquals(h, except));
+        }
+    }
+
+    /// <summary>A type id no type has had since start, for module-defined types.</summary>
+    public uint NextModuleTypeId()
+    {
+        lock (_lock)
+        {
+            // Type ids live in 16 bits of every handle.
+            return _nextModuleType <= ushort.MaxValue
+                ? _nextModuleType++
+                : throw new InvalidOperationException($"all {ushort.MaxValue - (uint)ObjectTypeId.FirstModuleType + 1} module type ids are used");
         }
     }
 

@@ -46,6 +46,7 @@ public sealed class SupDriver : IDisposable
         Objects = new ObjectManager(options.MaxObjectsPerSession);
         Objects.DestructorFailed = (obj, ex) => DriverLog.DestructorThrew(_logger, ex, $"0x{obj.Handle:x16}", obj.Type.Name);
         Components = new ComponentRegistry();
+        Modules = new ModuleLoader(options, Objects, Components, loggerFactory);
         Dispatcher = new Dispatcher(this, _logger, options.MaxRequestSize);
     }
 
@@ -57,6 +58,9 @@ public sealed class SupDriver : IDisposable
 
     /// <summary>The component factory registry.</summary>
     public ComponentRegistry Components { get; }
+
+    /// <summary>The module loader.</summary>
+    public ModuleLoader Modules { get; }
 
     /// <summary>When <see cref="Start"/> ran.</summary>
     public DateTimeOffset StartedAt { get; private set; }
@@ -154,6 +158,8 @@ public sealed class SupDriver : IDisposable
             connection.Join(TimeSpan.FromSeconds(10));
         }
 
+        // Sessions are gone; what only the daemon's pins hold is terminated now.
+        Modules.Shutdown();
         File.Delete(Path.Combine(Options.RunDirectory, "supd.pid"));
         _lockFile?.Dispose();
     }
@@ -185,6 +191,12 @@ public sealed class SupDriver : IDisposable
             ObjectsCreated = Objects.Created,
             ObjectsDestroyed = Objects.Destroyed,
             Factories = Components.Count,
+            Modules = Modules.Count,
+            ModulesUnloaded = Modules.Unloaded,
+            ModulesCollected = Modules.Collected,
+            LockedDown = Modules.IsLockedDown,
+            ManagedHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
+            ResidentBytes = Environment.WorkingSet,
         };
     }
 
@@ -259,12 +271,13 @@ public sealed class SupDriver : IDisposable
         int held = Objects.CountHeldBy(session);
         int destroyed = Objects.ReleaseAll(session);
         int factories = Components.RemoveOwnedBy(session.FactoryOwner);
+        int modules = Modules.ReleaseAll(session);
         lock (_lock)
         {
             _connections.Remove(session.Id);
         }
 
-        DriverLog.SessionEnded(_logger, session.Id, session.ProcessId, reason, held, destroyed, factories);
+        DriverLog.SessionEnded(_logger, session.Id, session.ProcessId, reason, held, destroyed, factories, modules);
     }
 
     /// <summary>

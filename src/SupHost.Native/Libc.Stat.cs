@@ -2,11 +2,28 @@ using System.Runtime.InteropServices;
 
 namespace SupHost.Native;
 
-// sys/stat.h and unistd.h file ownership: chown(2). Modes go through File.SetUnixFileMode.
+// sys/stat.h and unistd.h: stat(2) for ownership and mode (the module trust check), chown(2).
 public static partial class Libc
 {
+    /// <summary>struct stat on x86-64 (144 bytes); only the fields SupHost reads are named.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 144)]
+    internal struct stat_t
+    {
+        [FieldOffset(24)]
+        public uint st_mode;
+
+        [FieldOffset(28)]
+        public uint st_uid;
+
+        [FieldOffset(32)]
+        public uint st_gid;
+    }
+
     [LibraryImport(LibraryName, EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int chown(string path, uint owner, uint group);
+
+    [LibraryImport(LibraryName, EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int stat(string path, stat_t* buf);
 
     /// <summary>Changes the owner and group of <paramref name="path"/>; <c>uint.MaxValue</c> leaves one unchanged.</summary>
     public static void ChangeOwner(string path, uint uid, uint gid)
@@ -15,5 +32,17 @@ public static partial class Libc
         {
             throw NativeException.FromLastError("chown", path);
         }
+    }
+
+    /// <summary>The owner, group and mode bits of <paramref name="path"/> (following links).</summary>
+    public static unsafe FileStatus GetFileStatus(string path)
+    {
+        stat_t st;
+        if (stat(path, &st) != 0)
+        {
+            throw NativeException.FromLastError("stat", path);
+        }
+
+        return new FileStatus(st.st_mode, st.st_uid, st.st_gid);
     }
 }

@@ -7,12 +7,15 @@ namespace SupHost.Protocol;
 /// </summary>
 /// <param name="Function">The function.</param>
 /// <param name="MinInput">Smallest input payload.</param>
-/// <param name="MaxInput">Largest input payload (-1: up to the request limit).</param>
+/// <param name="MaxInput">Largest input payload (<see cref="UpToLimit"/>: up to the request limit).</param>
 /// <param name="Output">Exact output size, or the minimum when <paramref name="VariableOutput"/>.</param>
 /// <param name="VariableOutput">The reply's size depends on the daemon's state.</param>
 /// <param name="Restricted">Allowed on a restricted session.</param>
 public sealed record FunctionSpec(SupFunction Function, int MinInput, int MaxInput, int Output, bool VariableOutput, bool Restricted)
 {
+    /// <summary>As <see cref="MaxInput"/>: as much input as the request limit leaves.</summary>
+    public const int UpToLimit = int.MaxValue;
+
     /// <summary>The smallest output size a variable reply may be given.</summary>
     public const int MinVariableOutput = 64;
 
@@ -42,6 +45,14 @@ public sealed record FunctionSpec(SupFunction Function, int MinInput, int MaxInp
             new(SupFunction.FactoryRegister, FactoryRegisterRequest.MinSize, FactoryRegisterRequest.MaxSize, HandleReply.Size, false, false),
             new(SupFunction.FactoryDeregister, HandleRequest.Size, HandleRequest.Size, 0, false, false),
             new(SupFunction.FactoryQuery, FactoryQueryRequest.Size, FactoryQueryRequest.Size, FactoryQueryReply.Size, false, false),
+            new(SupFunction.ModuleOpen, ProtocolConstants.NameFieldSize, ProtocolConstants.NameFieldSize, ModuleOpenReply.Size, false, false),
+            new(SupFunction.ModuleLoad, ModuleHandleRequest.Size, ModuleHandleRequest.Size, 0, false, false),
+            new(SupFunction.ModuleFree, ModuleHandleRequest.Size, ModuleHandleRequest.Size, 0, false, false),
+            new(SupFunction.ModuleGetSymbol, ModuleSymbolRequest.Size, ModuleSymbolRequest.Size, HandleReply.Size, false, false),
+            new(SupFunction.ModuleCall, ModuleCallRequest.FixedSize, UpToLimit, 0, true, false),
+            new(SupFunction.ModuleCallService, ServiceCallRequest.FixedSize, UpToLimit, 0, true, false),
+            new(SupFunction.ModuleLockDown, 0, 0, 0, false, false),
+            new(SupFunction.ListModules, 0, 0, MinVariableOutput, true, false),
         ];
 
         var table = new FunctionSpec?[(int)specs.Max(s => s.Function) + 1];

@@ -8,6 +8,7 @@ namespace SupHost.Protocol;
 [JsonSerializable(typeof(List<SessionInfo>))]
 [JsonSerializable(typeof(List<ObjectInfo>))]
 [JsonSerializable(typeof(List<FactoryInfo>))]
+[JsonSerializable(typeof(List<ModuleInfo>))]
 internal sealed partial class ListingJsonContext : JsonSerializerContext
 {
 }

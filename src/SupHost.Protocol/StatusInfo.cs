@@ -41,4 +41,22 @@ public sealed record StatusInfo
 
     /// <summary>Registered component factories.</summary>
     public required int Factories { get; init; }
+
+    /// <summary>Modules open or loaded.</summary>
+    public required int Modules { get; init; }
+
+    /// <summary>Module load contexts unloaded since start.</summary>
+    public required long ModulesUnloaded { get; init; }
+
+    /// <summary>Of those, the ones the garbage collector has really collected.</summary>
+    public required long ModulesCollected { get; init; }
+
+    /// <summary>Module loading is locked down.</summary>
+    public required bool LockedDown { get; init; }
+
+    /// <summary>The daemon's managed heap after its last collection, in bytes.</summary>
+    public required long ManagedHeapBytes { get; init; }
+
+    /// <summary>The daemon's resident set, in bytes.</summary>
+    public required long ResidentBytes { get; init; }
 }

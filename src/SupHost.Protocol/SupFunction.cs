@@ -44,4 +44,28 @@ public enum SupFunction : uint
 
     /// <summary>Find a factory by name and interface id.</summary>
     FactoryQuery = 22,
+
+    /// <summary>Open a module by name, adding a reference for this session (LDR_OPEN).</summary>
+    ModuleOpen = 30,
+
+    /// <summary>Run an opened module's init once (LDR_LOAD); optionally pin it in the daemon.</summary>
+    ModuleLoad = 31,
+
+    /// <summary>Drop this session's reference (LDR_FREE); optionally the daemon's pin too.</summary>
+    ModuleFree = 32,
+
+    /// <summary>Resolve an exported entry point by name (LDR_GET_SYMBOL).</summary>
+    ModuleGetSymbol = 33,
+
+    /// <summary>Call an entry point resolved with <see cref="ModuleGetSymbol"/>.</summary>
+    ModuleCall = 34,
+
+    /// <summary>Send a service request to a module by name (CALL_SERVICE).</summary>
+    ModuleCallService = 35,
+
+    /// <summary>Stop any new module from being opened or loaded, for the daemon's life (LDR_LOCK_DOWN).</summary>
+    ModuleLockDown = 36,
+
+    /// <summary>Every module, its state and who holds it (JSON reply).</summary>
+    ListModules = 37,
 }

@@ -12,6 +12,12 @@ public enum SupStatus
     /// <summary>Success, and the call dropped the object's last reference: its destructor ran.</summary>
     ObjectDestroyed = 1,
 
+    /// <summary>Success: the module was loaded already (its init ran before and does not run again).</summary>
+    AlreadyLoaded = 2,
+
+    /// <summary>Success: the last reference went and the module was terminated and unloaded.</summary>
+    ModuleUnloaded = 3,
+
     /// <summary>An unexpected failure in the daemon; the message says what.</summary>
     GeneralFailure = -1,
 
@@ -95,4 +101,34 @@ public enum SupStatus
 
     /// <summary>Client side: the reply was malformed.</summary>
     ProtocolError = -28,
+
+    /// <summary>No module of that name in the module directories.</summary>
+    ModuleNotFound = -29,
+
+    /// <summary>The module file is not a loadable SupHost module; the message says why.</summary>
+    InvalidModule = -30,
+
+    /// <summary>The module was built against an Abi version this daemon does not offer.</summary>
+    ModuleVersionMismatch = -31,
+
+    /// <summary>A module file or directory is writable by others or owned by the wrong user.</summary>
+    UnsafeModulePath = -32,
+
+    /// <summary>The module's init threw; the message is its exception's.</summary>
+    ModuleInitFailed = -33,
+
+    /// <summary>The module is opened but not loaded.</summary>
+    ModuleNotLoaded = -34,
+
+    /// <summary>The module exports no entry point of that name.</summary>
+    SymbolNotFound = -35,
+
+    /// <summary>The module threw during the call; the message is its exception's.</summary>
+    ModuleCallFailed = -36,
+
+    /// <summary>Loading is locked down: no new module may be opened or loaded.</summary>
+    LockedDown = -37,
+
+    /// <summary>No module of that name, opened by this session, handles service requests.</summary>
+    ServiceNotFound = -38,
 }

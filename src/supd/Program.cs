@@ -19,11 +19,16 @@ var configOption = new Option<string?>("--config")
 };
 var groupOption = new Option<string?>("--group") { Description = "Group allowed on the full endpoint (default suphost; created if missing)." };
 var maxRequestOption = new Option<int?>("--max-request-size") { Description = $"Largest request in bytes (default {ProtocolConstants.DefaultMaxRequestSize})." };
+var moduleDirOption = new Option<string[]>("--module-dir")
+{
+    Description = "A directory to load modules from (<dir>/<name>/<name>.dll); repeatable, searched after the daemon's own modules/.",
+    AllowMultipleArgumentsPerToken = false,
+};
 var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Log every session and failed request (Debug level)." };
 
 var root = new RootCommand("supd: the SupHost support daemon. Serves sessions on supd.sock (full) and supdu.sock (restricted).")
 {
-    runDirOption, configOption, groupOption, maxRequestOption, verboseOption,
+    runDirOption, configOption, groupOption, maxRequestOption, moduleDirOption, verboseOption,
 };
 
 root.SetAction(async parse =>
@@ -78,6 +83,9 @@ root.SetAction(async parse =>
         MaxSessions = settings.MaxSessions,
         MaxObjectsPerSession = settings.MaxObjectsPerSession,
         MaxFactoriesPerSession = settings.MaxFactoriesPerSession,
+        ModuleDirectories = [Path.Combine(AppContext.BaseDirectory, "modules"), .. settings.ModuleDirectories.Select(Path.GetFullPath), .. (parse.GetValue(moduleDirOption) ?? []).Select(Path.GetFullPath)],
+        AllowLockDown = settings.AllowLockDown,
+        SlowCallThreshold = TimeSpan.FromMilliseconds(settings.SlowCallMilliseconds),
     };
     if (options.Validate() is string problem)
     {

@@ -23,4 +23,10 @@ internal sealed class SupdSettings
     public int MaxObjectsPerSession { get; set; } = 4096;
 
     public int MaxFactoriesPerSession { get; set; } = 64;
+
+    public List<string> ModuleDirectories { get; set; } = [];
+
+    public bool AllowLockDown { get; set; } = true;
+
+    public int SlowCallMilliseconds { get; set; } = 1000;
 }

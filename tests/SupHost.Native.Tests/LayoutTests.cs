@@ -13,6 +13,27 @@ public class LayoutTests
         Assert.Equal(16, Unsafe.SizeOf<Libc.cmsghdr>());
         Assert.Equal(12, Unsafe.SizeOf<Libc.ucred>());
         Assert.Equal(110, Unsafe.SizeOf<Libc.sockaddr_un>());
+        Assert.Equal(144, Unsafe.SizeOf<Libc.stat_t>());
+    }
+
+    [Fact]
+    public void Stat_reads_owner_and_mode()
+    {
+        string file = Path.GetTempFileName();
+        try
+        {
+            File.SetUnixFileMode(file, (UnixFileMode)0x1b4); // 0664
+            FileStatus status = Libc.GetFileStatus(file);
+            Assert.Equal(0x1b4u, status.Permissions);
+            Assert.True(status.GroupWritable);
+            Assert.False(status.OtherWritable);
+            Assert.Equal(Libc.EffectiveUserId, status.UserId);
+            Assert.Equal(0x8000u, status.Mode & 0xf000); // S_IFREG
+        }
+        finally
+        {
+            File.Delete(file);
+        }
     }
 
     [Fact]

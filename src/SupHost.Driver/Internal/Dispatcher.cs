@@ -175,6 +175,14 @@ internal sealed class Dispatcher
         SupFunction.FactoryRegister => FactoryRegister(session, input, output),
         SupFunction.FactoryDeregister => Status(_driver.Components.Deregister(HandleRequest.Read(input).Handle, session.FactoryOwner), input),
         SupFunction.FactoryQuery => FactoryQuery(input, output),
+        SupFunction.ModuleOpen => ModuleOpen(session, input, output),
+        SupFunction.ModuleLoad => ModuleLoadOrFree(session, input, load: true),
+        SupFunction.ModuleFree => ModuleLoadOrFree(session, input, load: false),
+        SupFunction.ModuleGetSymbol => ModuleGetSymbol(session, input, output),
+        SupFunction.ModuleCall => ModuleCall(session, input, output),
+        SupFunction.ModuleCallService => ModuleCallService(session, input, output),
+        SupFunction.ModuleLockDown => Outcome(_driver.Modules.LockDown(session, out string? lockMessage), lockMessage),
+        SupFunction.ListModules => Json(output, _driver.Modules.Snapshot(), ListingJsonContext.Default.ListModuleInfo),
         _ => CallResult.Fail(SupStatus.UnknownFunction, $"function {(uint)header.Function} has no handler"),
     };
 
@@ -328,6 +336,77 @@ internal sealed class Dispatcher
             _ => CallResult.Fail(status, $"querying factory '{name}' failed"),
         };
     }
+
+    private CallResult ModuleOpen(Session session, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        string? name = NameField.TryRead(input, out string? error);
+        if (name is null)
+        {
+            return CallResult.Fail(SupStatus.InvalidName, error!);
+        }
+
+        SupStatus status = _driver.Modules.Open(session, name, out ModuleOpenReply reply, out string? message);
+        if (status != SupStatus.Success)
+        {
+            return CallResult.Fail(status, message ?? status.ToString());
+        }
+
+        reply.Write(output);
+        return CallResult.Ok(ModuleOpenReply.Size);
+    }
+
+    private CallResult ModuleLoadOrFree(Session session, ReadOnlySpan<byte> input, bool load)
+    {
+        ModuleHandleRequest request = ModuleHandleRequest.Read(input, out uint reserved);
+        if (reserved != 0 || (request.Flags & ~ModuleHandleRequest.PinFlag) != 0)
+        {
+            return CallResult.Fail(SupStatus.InvalidParameter, $"flags 0x{request.Flags:x} may only use 0x{ModuleHandleRequest.PinFlag:x}; reserved must be 0");
+        }
+
+        bool pin = (request.Flags & ModuleHandleRequest.PinFlag) != 0;
+        string? message;
+        SupStatus status = load
+            ? _driver.Modules.Load(session, request.Handle, pin, out message)
+            : _driver.Modules.Free(session, request.Handle, pin, out message);
+        return Outcome(status, message);
+    }
+
+    private CallResult ModuleGetSymbol(Session session, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        string? symbol = NameField.TryRead(ModuleSymbolRequest.NameOf(input), out string? error);
+        if (symbol is null)
+        {
+            return CallResult.Fail(SupStatus.InvalidName, error!);
+        }
+
+        SupStatus status = _driver.Modules.GetSymbol(session, ModuleSymbolRequest.HandleOf(input), symbol, out ulong handle, out string? message);
+        return status == SupStatus.Success ? Handle(output, handle) : CallResult.Fail(status, message ?? status.ToString());
+    }
+
+    private CallResult ModuleCall(Session session, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        ModuleCallRequest request = ModuleCallRequest.Read(input, out uint reserved);
+        return reserved != 0
+            ? CallResult.Fail(SupStatus.InvalidParameter, "the reserved field must be 0")
+            : _driver.Modules.Call(session, request.Symbol, request.Operation, request.Argument, input[ModuleCallRequest.FixedSize..], output);
+    }
+
+    private CallResult ModuleCallService(Session session, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        string? name = NameField.TryRead(input[..ProtocolConstants.NameFieldSize], out string? error);
+        if (name is null)
+        {
+            return CallResult.Fail(SupStatus.InvalidName, error!);
+        }
+
+        (uint operation, uint reserved, ulong argument) = ServiceCallRequest.ReadFixed(input);
+        return reserved != 0
+            ? CallResult.Fail(SupStatus.InvalidParameter, "the reserved field must be 0")
+            : _driver.Modules.CallService(session, name, operation, argument, input[ServiceCallRequest.FixedSize..], output);
+    }
+
+    private static CallResult Outcome(SupStatus status, string? message) =>
+        status.IsError() ? CallResult.Fail(status, message ?? status.ToString()) : new CallResult(status, 0, null);
 
     private static CallResult Reply(Span<byte> output, FactoryQueryReply reply)
     {

@@ -1,0 +1,47 @@
+namespace SupHost.Abi;
+
+/// <summary>
+/// One call into a module: who calls, the operation, a 64-bit argument, the input payload and the
+/// output buffer. The module sets <see cref="OutputLength"/> to the bytes it wrote.
+/// </summary>
+public ref struct ModuleCall
+{
+    private int _outputLength;
+
+    /// <summary>Creates a call.</summary>
+    public ModuleCall(ISessionIdentity session, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        Session = session;
+        Operation = operation;
+        Argument = argument;
+        Input = input;
+        Output = output;
+    }
+
+    /// <summary>The calling session.</summary>
+    public ISessionIdentity Session { get; }
+
+    /// <summary>The operation code, the module's to define.</summary>
+    public uint Operation { get; }
+
+    /// <summary>The 64-bit argument.</summary>
+    public ulong Argument { get; }
+
+    /// <summary>The input payload.</summary>
+    public ReadOnlySpan<byte> Input { get; }
+
+    /// <summary>Where the reply payload goes; its length is what the caller accepts.</summary>
+    public Span<byte> Output { get; }
+
+    /// <summary>Bytes of <see cref="Output"/> the module filled; 0 to <c>Output.Length</c>.</summary>
+    public int OutputLength
+    {
+        readonly get => _outputLength;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, Output.Length);
+            _outputLength = value;
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using SupHost.Abi;
+using SupHost.Protocol;
+
+namespace SupHost.Driver.Internal.Modules;
+
+/// <summary>
+/// The services one loaded module gets (<see cref="IModuleHost"/>). Everything the module
+/// registers through it is recorded, so that <see cref="Dispose"/> can undo what the module left:
+/// timers stopped, factories deregistered, types removed.
+/// </summary>
+internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleComponents, IModuleLog, IModuleClock, IModuleTimers, IModuleEvents, IModuleMemory, IDisposable
+{
+    private readonly ModuleLoader _loader;
+    private readonly LoadedModule _module;
+    private readonly ObjectManager _objects;
+    private readonly ComponentRegistry _components;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private readonly List<uint> _types = [];
+    private readonly List<ModuleTimer> _timers = [];
+    private bool _disposed;
+
+    public ModuleHost(ModuleLoader loader, LoadedModule module, ObjectManager objects, ComponentRegistry components, ILogger logger)
+    {
+        _loader = loader;
+        _module = module;
+        _objects = objects;
+        _components = components;
+        _logger = logger;
+    }
+
+    public string ModuleName => _module.Name;
+
+    public string AbiVersion => $"{Abi.AbiVersion.Major}.{Abi.AbiVersion.Minor}";
+
+    public ISessionIdentity Identity => _module.Identity;
+
+    public IModuleObjects Objects => this;
+
+    public IModuleComponents Components => this;
+
+    public IModuleLog Log => this;
+
+    public IModuleClock Clock => this;
+
+    public IModuleTimers Timers => this;
+
+    public IModuleEvents Events => this;
+
+    public IModuleMemory Memory => this;
+
+    ulong IModuleClock.NanoTime => (ulong)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));
+
+    /// <summary>Stops the module's timers (waiting for running callbacks), deregisters its factories, removes its types.</summary>
+    public void Dispose()
+    {
+        List<ModuleTimer> timers;
+        List<uint> types;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            timers = [.. _timers];
+            types = [.. _types];
+            _timers.Clear();
+            _types.Clear();
+        }
+
+        foreach (ModuleTimer timer in timers)
+        {
+            timer.Stop();
+        }
+
+        _components.RemoveOwnedBy(_module.Owner);
+        foreach (uint type in types)
+        {
+            _objects.RemoveType(type);
+        }
+    }
+
+    void IModuleLog.Write(ModuleLogLevel level, string message, Exception? exception)
+    {
+        LogLevel mapped = level switch
+        {
+            ModuleLogLevel.Debug => LogLevel.Debug,
+            ModuleLogLevel.Information => LogLevel.Information,
+            ModuleLogLevel.Warning => LogLevel.Warning,
+            _ => LogLevel.Error,
+        };
+        ModuleLog.Line(_logger, mapped, exception, _module.Name, message);
+    }
+
+    IDisposable IModuleTimers.Start(TimeSpan dueTime, TimeSpan period, Action callback)
+    {
+        ArgumentNullException.ThrowIfNull(callback);
+        var timer = new ModuleTimer(_module.Name, callback, _logger);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _timers.Add(timer);
+        }
+
+        timer.Start(dueTime, period, t =>
+        {
+            lock (_lock)
+            {
+                _timers.Remove(t);
+            }
+        });
+        return timer;
+    }
+
+    int IModuleEvents.Signal(ISessionIdentity holder, ulong handle) =>
+        throw new NotSupportedException("event semaphores arrive with the memory and GIP services; this daemon does not offer them yet");
+
+    Memory<byte> IModuleMemory.View(ISessionIdentity holder, ulong handle) =>
+        throw new NotSupportedException("shared memory arrives with the memory and GIP services; this daemon does not offer it yet");
+
+    ulong IModuleComponents.Register(IComponentFactory factory)
+    {
+        SupStatus status = _components.Register(factory, _module.Owner, out FactoryRegistration? registration);
+        return status == SupStatus.Success
+            ? registration!.Id
+            : throw new InvalidOperationException($"registering factory '{factory?.Name}' failed: {status}");
+    }
+
+    bool IModuleComponents.Deregister(ulong factoryId) => _components.Deregister(factoryId, _module.Owner) == SupStatus.Success;
+
+    object? IModuleComponents.Query(string name, Guid interfaceId) =>
+        _components.Query(name, interfaceId, out _, out object? implementation) == SupStatus.Success ? implementation : null;
+}

@@ -1,0 +1,433 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Security.Cryptography;
+using SupHost.Abi;
+using SupHost.Driver.Internal;
+using SupHost.Driver.Internal.Modules;
+using SupHost.Protocol;
+
+namespace SupHost.Driver;
+
+// Opening, initialising, calling and unloading one module.
+public sealed partial class ModuleLoader
+{
+    private delegate int Entry(ref ModuleCall call);
+
+    private SupStatus OpenNew(string name, out LoadedModule? module, out string? message)
+    {
+        module = null;
+
+        // Find the file: <dir>/<name>/<name>.dll, first directory wins.
+        string? directory = _options.ModuleDirectories.FirstOrDefault(d => File.Exists(Path.Combine(d, name, name + ".dll")));
+        if (directory is null)
+        {
+            message = $"no module '{name}' in {string.Join(", ", _options.ModuleDirectories)} (looked for {name}/{name}.dll)";
+            return SupStatus.ModuleNotFound;
+        }
+
+        string moduleDir = Path.Combine(directory, name);
+        string path = Path.Combine(moduleDir, name + ".dll");
+
+        // Nobody but root (or the daemon's user) may have been able to change what we load.
+        message = ModuleTrust.Check(directory, moduleDir, path);
+        if (message is not null)
+        {
+            return SupStatus.UnsafeModulePath;
+        }
+
+        var context = new ModuleLoadContext(name, path);
+        try
+        {
+            Assembly assembly;
+            try
+            {
+                assembly = context.LoadFromAssemblyPath(path);
+            }
+            catch (Exception ex) when (ex is BadImageFormatException or FileLoadException or IOException)
+            {
+                message = $"{path} is not a loadable .NET assembly: {ex.Message}";
+                return SupStatus.InvalidModule;
+            }
+
+            SupStatus status = Verify(name, path, assembly, out Type? moduleType, out int abiMajor, out int abiMinor, out message);
+            if (status != SupStatus.Success)
+            {
+                return status;
+            }
+
+            lock (_lock)
+            {
+                module = new LoadedModule(name, path, NewHandle(_byHandle.ContainsKey), context, assembly, moduleType!, abiMajor, abiMinor);
+            }
+
+            return SupStatus.Success;
+        }
+        finally
+        {
+            if (module is null)
+            {
+                context.Unload();
+            }
+        }
+    }
+
+    /// <summary>Checks the module's declaration and the Abi version it was built against, without running its code.</summary>
+    private static SupStatus Verify(string name, string path, Assembly assembly, out Type? moduleType, out int abiMajor, out int abiMinor, out string? message)
+    {
+        moduleType = null;
+        abiMajor = abiMinor = 0;
+        CustomAttributeData? declaration;
+        try
+        {
+            declaration = assembly.GetCustomAttributesData().FirstOrDefault(a => a.AttributeType == typeof(SupModuleAttribute));
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or TypeLoadException or BadImageFormatException)
+        {
+            message = $"{path} cannot be inspected: {ex.Message}";
+            return SupStatus.InvalidModule;
+        }
+
+        if (declaration is null || declaration.ConstructorArguments.Count != 4)
+        {
+            message = $"{path} has no [assembly: SupModule(...)] declaration; it is not a SupHost module";
+            return SupStatus.InvalidModule;
+        }
+
+        string declared = (string)declaration.ConstructorArguments[0].Value!;
+        moduleType = declaration.ConstructorArguments[1].Value as Type;
+        abiMajor = (int)declaration.ConstructorArguments[2].Value!;
+        abiMinor = (int)declaration.ConstructorArguments[3].Value!;
+        Version? referenced = assembly.GetReferencedAssemblies().FirstOrDefault(a => string.Equals(a.Name, typeof(ISupModule).Assembly.GetName().Name, StringComparison.Ordinal))?.Version;
+        if (referenced is not null && (referenced.Major != abiMajor || referenced.Minor > abiMinor))
+        {
+            // The declaration's defaults come from the Abi the module compiled against; the
+            // reference is that same assembly. Believe the larger claim.
+            abiMajor = referenced.Major;
+            abiMinor = Math.Max(abiMinor, referenced.Minor);
+        }
+
+        if (abiMajor != AbiVersion.Major || abiMinor > AbiVersion.Minor)
+        {
+            message = $"module '{name}' was built against SupHost.Abi {abiMajor}.{abiMinor}; this daemon offers {AbiVersion.Major}.{AbiVersion.Minor}" +
+                (abiMajor != AbiVersion.Major ? " (the major must match)" : " (a newer minor needs a newer daemon)");
+            return SupStatus.ModuleVersionMismatch;
+        }
+
+        if (!string.Equals(declared, name, StringComparison.Ordinal))
+        {
+            message = $"{path} declares module '{declared}' but is installed as '{name}'";
+            return SupStatus.InvalidModule;
+        }
+
+        if (moduleType is null || !typeof(ISupModule).IsAssignableFrom(moduleType) || moduleType.IsAbstract || moduleType.GetConstructor(Type.EmptyTypes) is null)
+        {
+            message = $"module '{name}': {moduleType?.FullName ?? "its module type"} must be a concrete class implementing ISupModule with a public parameterless constructor";
+            return SupStatus.InvalidModule;
+        }
+
+        message = null;
+        return SupStatus.Success;
+    }
+
+    /// <summary>Creates the module's instance, binds its entry points and runs its init (under the transition lock).</summary>
+    private SupStatus Initialize(LoadedModule module, out string? message)
+    {
+        var symbols = new Dictionary<string, ModuleEntryPoint>(StringComparer.Ordinal);
+        var host = new ModuleHost(this, module, _objects, _components, _loggerFactory.CreateLogger($"SupHost.Module.{module.Name}"));
+        ISupModule? instance = null;
+        lock (_lock)
+        {
+            module.InitCalls++;
+        }
+
+        try
+        {
+            instance = (ISupModule)Activator.CreateInstance(module.ModuleType)!;
+            message = BindEntryPoints(module, instance, symbols);
+            if (message is not null)
+            {
+                host.Dispose();
+                return SupStatus.InvalidModule;
+            }
+
+            instance.Initialize(host);
+        }
+        catch (Exception ex)
+        {
+            Exception cause = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
+            ModuleLog.InitFailed(_logger, cause, module.Name);
+            host.Dispose();
+            message = $"init of module '{module.Name}' failed: {cause.GetType().Name}: {cause.Message}";
+            return SupStatus.ModuleInitFailed;
+        }
+
+        lock (_lock)
+        {
+            module.Instance = instance;
+            module.Host = host;
+            foreach ((string name, ModuleEntryPoint entry) in symbols)
+            {
+                module.Symbols.Add(name, entry);
+            }
+
+            module.State = ModuleState.Loaded;
+        }
+
+        ModuleLog.Loaded(_logger, module.Name, symbols.Count);
+        message = null;
+        return SupStatus.Success;
+    }
+
+    private static string? BindEntryPoints(LoadedModule module, ISupModule instance, Dictionary<string, ModuleEntryPoint> symbols)
+    {
+        foreach (MethodInfo method in module.ModuleType.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.Instance))
+        {
+            SupEntryPointAttribute? export = method.GetCustomAttribute<SupEntryPointAttribute>();
+            if (export is null)
+            {
+                continue;
+            }
+
+            string name = export.Name ?? method.Name;
+            ParameterInfo[] parameters = method.GetParameters();
+            if (method.ReturnType != typeof(int) || parameters.Length != 1 || parameters[0].ParameterType != typeof(ModuleCall).MakeByRefType())
+            {
+                return $"module '{module.Name}': entry point {name} must be 'int {method.Name}(ref ModuleCall call)'";
+            }
+
+            if (NameField.Check(name) is string bad)
+            {
+                return $"module '{module.Name}': entry point {bad}";
+            }
+
+            if (!symbols.TryAdd(name, (ModuleEntryPoint)Delegate.CreateDelegate(typeof(ModuleEntryPoint), method.IsStatic ? null : instance, method)))
+            {
+                return $"module '{module.Name}' exports '{name}' twice";
+            }
+        }
+
+        return null;
+    }
+
+    private CallResult Invoke(LoadedModule module, string symbol, Session session, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output, Entry entry)
+    {
+        Interlocked.Increment(ref module.Calls);
+        var call = new ModuleCall(session, operation, argument, input, output);
+        long start = Stopwatch.GetTimestamp();
+        try
+        {
+            int status = entry(ref call);
+            return status < 0
+                ? CallResult.Fail((SupStatus)status, $"{module.Name}.{symbol} returned status {status}")
+                : new CallResult((SupStatus)status, call.OutputLength, null);
+        }
+        catch (Exception ex)
+        {
+            Interlocked.Increment(ref module.FailedCalls);
+            ModuleLog.CallFailed(_logger, ex, module.Name, symbol, session.Id, session.ProcessId);
+            return CallResult.Fail(SupStatus.ModuleCallFailed, $"{module.Name}.{symbol} threw {ex.GetType().Name}: {ex.Message}");
+        }
+        finally
+        {
+            TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+            if (elapsed > _options.SlowCallThreshold)
+            {
+                Interlocked.Increment(ref module.SlowCalls);
+                lock (_lock)
+                {
+                    module.LastSlowCall = $"{symbol} {elapsed.TotalMilliseconds:F0} ms at {DateTimeOffset.UtcNow:u}";
+                }
+
+                ModuleLog.SlowCall(_logger, module.Name, symbol, (long)elapsed.TotalMilliseconds, session.Id, session.ProcessId, (long)_options.SlowCallThreshold.TotalMilliseconds);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Unloads <paramref name="module"/> if nothing holds it any more (under the transition lock):
+    /// term, the module's own objects released, its services undone, its load context unloaded and
+    /// watched. Objects of the module that sessions still hold keep it loaded, untouched.
+    /// </summary>
+    private bool TryUnload(LoadedModule module)
+    {
+        SupObject[] objects;
+        lock (_lock)
+        {
+            if (module.TotalReferences > 0 || !_byName.TryGetValue(module.Name, out LoadedModule? current) || current != module)
+            {
+                return false;
+            }
+
+            objects = [.. module.Objects];
+        }
+
+        int heldByOthers = objects.Count(o => _objects.IsHeldByOthers(o, module.Identity));
+        if (heldByOthers > 0)
+        {
+            ModuleLog.HeldByObjects(_logger, module.Name, heldByOthers);
+            return false;
+        }
+
+        if (module.State == ModuleState.Loaded)
+        {
+            lock (_lock)
+            {
+                module.TermCalls++;
+            }
+
+            try
+            {
+                module.Instance!.Terminate();
+            }
+            catch (Exception ex)
+            {
+                ModuleLog.TermFailed(_logger, ex, module.Name);
+            }
+        }
+
+        _objects.ReleaseAll(module.Identity);
+        module.Host?.Dispose();
+        lock (_lock)
+        {
+            _byName.Remove(module.Name);
+            _byHandle.Remove(module.Handle);
+            foreach (ulong handle in _symbols.Where(s => s.Value.Module == module).Select(s => s.Key).ToList())
+            {
+                _symbols.Remove(handle);
+            }
+
+            module.Symbols.Clear();
+            module.Instance = null;
+            module.Host = null;
+            _unloading.Add(new Unloading(module.Name, module.Version, $"{module.AbiMajor}.{module.AbiMinor}", module.Path, new WeakReference(module.Context), Stopwatch.StartNew()));
+            _unloaded++;
+            StartReaper();
+        }
+
+        module.Context.Unload();
+        ModuleLog.Unloaded(_logger, module.Name);
+        return true;
+    }
+
+    /// <summary>Collects until every unloaded context is gone, reporting those that outlive the timeout.</summary>
+    private void StartReaper()
+    {
+        if (_reaperRunning)
+        {
+            return;
+        }
+
+        _reaperRunning = true;
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+                lock (_lock)
+                {
+                    for (int i = _unloading.Count - 1; i >= 0; i--)
+                    {
+                        Unloading u = _unloading[i];
+                        if (!u.Context.IsAlive)
+                        {
+                            _unloading.RemoveAt(i);
+                            _collected++;
+                        }
+                        else if (!u.Stuck && u.Since.Elapsed > _options.UnloadTimeout)
+                        {
+                            _unloading[i] = u with { Stuck = true };
+                            ModuleLog.Stuck(_logger, u.Name, _options.UnloadTimeout.TotalSeconds);
+                        }
+                    }
+
+                    if (_unloading.Count == 0)
+                    {
+                        _reaperRunning = false;
+                        return;
+                    }
+                }
+
+                // A stuck context is retried now and then; a fresh one every few milliseconds.
+                await Task.Delay(_unloading.TrueForAll(u => u.Stuck) ? 1000 : 20).ConfigureAwait(false);
+            }
+        });
+    }
+
+    private void Pin(LoadedModule module, bool pin)
+    {
+        if (pin)
+        {
+            lock (_lock)
+            {
+                module.References[DaemonHolder.Instance] = 1;
+            }
+        }
+    }
+
+    private LoadedModule? Find(IObjectHolder holder, ulong handle)
+    {
+        lock (_lock)
+        {
+            return FindLocked(holder, handle);
+        }
+    }
+
+    private LoadedModule? FindLocked(IObjectHolder holder, ulong handle) =>
+        _byHandle.TryGetValue(handle, out LoadedModule? module) && module.References.ContainsKey(holder) ? module : null;
+
+    private static void AddReference(LoadedModule module, IObjectHolder holder) =>
+        module.References[holder] = module.References.GetValueOrDefault(holder) + 1;
+
+    private static void DropReference(LoadedModule module, IObjectHolder holder, bool all)
+    {
+        int count = module.References.GetValueOrDefault(holder);
+        if (all || count <= 1)
+        {
+            module.References.Remove(holder);
+        }
+        else
+        {
+            module.References[holder] = count - 1;
+        }
+    }
+
+    private static uint AbiVersionOf(LoadedModule module) => ((uint)module.AbiMajor << 16) | (uint)module.AbiMinor;
+
+    private static ulong NewHandle(Func<ulong, bool> taken)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        ulong handle;
+        do
+        {
+            RandomNumberGenerator.Fill(bytes);
+            handle = BitConverter.ToUInt64(bytes);
+        }
+        while (handle == 0 || taken(handle));
+        return handle;
+    }
+
+    private ModuleInfo Describe(LoadedModule m) => new()
+    {
+        Name = m.Name,
+        Version = m.Version,
+        AbiVersion = $"{m.AbiMajor}.{m.AbiMinor}",
+        Path = m.Path,
+        State = m.State == ModuleState.Loaded ? "loaded" : "opened",
+        References = m.References.Select(r => new ObjectUsageInfo(r.Key.HolderId, r.Value)).OrderBy(r => r.SessionId).ToList(),
+        Symbols = m.Symbols.Keys.Order(StringComparer.Ordinal).ToList(),
+        Service = m.Instance is ISupServiceModule,
+        Objects = m.Objects.Count,
+        Factories = _components.CountOwnedBy(m.Owner),
+        InitCalls = m.InitCalls,
+        TermCalls = m.TermCalls,
+        Calls = Interlocked.Read(ref m.Calls),
+        FailedCalls = Interlocked.Read(ref m.FailedCalls),
+        SlowCalls = Interlocked.Read(ref m.SlowCalls),
+        LastSlowCall = m.LastSlowCall,
+        HeldBy = m.TotalReferences == 0 && m.Objects.Count > 0 ? $"{m.Objects.Count} objects of the module are alive" : null,
+    };
+
+    private sealed record Unloading(string Name, string Version, string AbiVersion, string Path, WeakReference Context, Stopwatch Since, bool Stuck = false);
+}
