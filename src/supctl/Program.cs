@@ -10,6 +10,8 @@ var root = new RootCommand("supctl: inspect and drive the SupHost daemon (supd).
     SessionsCommand.Create(),
     ObjectsCommand.Create(),
     FactoriesCommand.Create(),
+    ModulesCommand.Create(),
+    ModuleCommand.Create(),
 };
 
 ParseResult parse = root.Parse(args);

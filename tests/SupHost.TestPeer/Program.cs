@@ -54,6 +54,23 @@ try
             return 0;
         }
 
+        case "hold-module":
+        {
+            // Opens and loads a module (sample-registry: and creates a counter object), then waits.
+            using SupClient client = SupClient.Connect(new SupClientOptions { RunDirectory = runDir });
+            ModuleOpenReply open = client.OpenModule(args[2]);
+            client.LoadModule(open.Handle);
+            if (string.Equals(args[2], "sample-registry", StringComparison.Ordinal))
+            {
+                client.CallModule(client.GetSymbol(open.Handle, "CreateCounter"), 0, 0, [], 8);
+            }
+
+            Console.WriteLine($"READY {client.SessionId}");
+            Console.Out.Flush();
+            _ = Console.In.ReadToEnd();
+            return 0;
+        }
+
         default:
             Console.Error.WriteLine($"unknown command {args[0]}");
             return 2;
