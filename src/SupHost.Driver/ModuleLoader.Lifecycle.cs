@@ -97,16 +97,17 @@ public sealed partial class ModuleLoader
         moduleType = declaration.ConstructorArguments[1].Value as Type;
         abiMajor = (int)declaration.ConstructorArguments[2].Value!;
         abiMinor = (int)declaration.ConstructorArguments[3].Value!;
+        // Two claims of the Abi version the module was built against: its declaration (whose
+        // defaults the compiler filled in from the Abi it compiled with) and its reference to the
+        // SupHost.Abi assembly. Either one out of range refuses the module.
         Version? referenced = assembly.GetReferencedAssemblies().FirstOrDefault(a => string.Equals(a.Name, typeof(ISupModule).Assembly.GetName().Name, StringComparison.Ordinal))?.Version;
-        if (referenced is not null && (referenced.Major != abiMajor || referenced.Minor > abiMinor))
+        if (referenced is not null && Acceptable(abiMajor, abiMinor) && !Acceptable(referenced.Major, referenced.Minor))
         {
-            // The declaration's defaults come from the Abi the module compiled against; the
-            // reference is that same assembly. Believe the larger claim.
             abiMajor = referenced.Major;
-            abiMinor = Math.Max(abiMinor, referenced.Minor);
+            abiMinor = referenced.Minor;
         }
 
-        if (abiMajor != AbiVersion.Major || abiMinor > AbiVersion.Minor)
+        if (!Acceptable(abiMajor, abiMinor))
         {
             message = $"module '{name}' was built against SupHost.Abi {abiMajor}.{abiMinor}; this daemon offers {AbiVersion.Major}.{AbiVersion.Minor}" +
                 (abiMajor != AbiVersion.Major ? " (the major must match)" : " (a newer minor needs a newer daemon)");
@@ -128,6 +129,8 @@ public sealed partial class ModuleLoader
         message = null;
         return SupStatus.Success;
     }
+
+    private static bool Acceptable(int major, int minor) => major == AbiVersion.Major && minor <= AbiVersion.Minor;
 
     /// <summary>Creates the module's instance, binds its entry points and runs its init (under the transition lock).</summary>
     private SupStatus Initialize(LoadedModule module, out string? message)
