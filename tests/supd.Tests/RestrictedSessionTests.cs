@@ -23,6 +23,9 @@ public class RestrictedSessionTests(DaemonFixture fixture) : IClassFixture<Daemo
             () => client.Release(0x0001_0001_0000_0001),
             () => client.RegisterFactory("restricted-factory", [Guid.NewGuid()]),
             () => client.QueryFactory("restricted-factory", Guid.NewGuid()),
+            () => client.OpenModule("sample-echo"),
+            () => client.ListModules(),
+            () => client.LockDownModules(),
         };
         foreach (Action call in refused)
         {

@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Text.Json;
+using SupHost.Client;
+using SupHost.Protocol;
+
+namespace Supd.Tests;
+
+public class ModuleLifecycleTests
+{
+    [Fact]
+    public void A_killed_session_drops_its_module_references_and_objects()
+    {
+        using Daemon daemon = Daemon.Start();
+        using SupClient observer = daemon.Connect();
+        string[] command = Tool.PeerCommand("hold-module", daemon.RunDir, "sample-registry");
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (string arg in command[1..])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using Process peer = Process.Start(start)!;
+        string? ready = peer.StandardOutput.ReadLine();
+        Assert.StartsWith("READY ", ready, StringComparison.Ordinal);
+        uint sessionId = uint.Parse(ready![6..], System.Globalization.CultureInfo.InvariantCulture);
+        ModuleInfo held = Assert.Single(observer.ListModules());
+        Assert.Equal([new ObjectUsageInfo(sessionId, 1)], held.References);
+        Assert.Equal(1, held.Objects);
+
+        peer.Kill();
+        peer.WaitForExit();
+        Poll.Until(() => observer.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded, "the killed session's module to be unloaded and collected");
+        Assert.Empty(observer.ListObjects());
+        Assert.Empty(observer.ListFactories());
+        Poll.Until(() => daemon.Output.Contains("sample-registry done", StringComparison.Ordinal), "the module's term to run");
+    }
+
+    [Fact]
+    public void Lock_down_stops_new_modules_but_not_loaded_ones()
+    {
+        using Daemon daemon = Daemon.Start();
+        using SupClient client = daemon.Connect();
+        ModuleOpenReply echo = client.OpenModule("sample-echo");
+        client.LoadModule(echo.Handle);
+        ModuleOpenReply flaky = client.OpenModule("test-flaky");
+
+        client.LockDownModules();
+        client.LockDownModules();
+        Assert.True(client.QueryStatus().LockedDown);
+
+        SupException open = Assert.Throws<SupException>(() => client.OpenModule("sample-registry"));
+        Assert.Equal(SupStatus.LockedDown, open.Status);
+        Assert.Contains("locked down", open.Message, StringComparison.Ordinal);
+        Assert.Equal(SupStatus.LockedDown, Assert.Throws<SupException>(() => client.LoadModule(flaky.Handle)).Status);
+
+        // What is loaded stays shareable.
+        using SupClient other = daemon.Connect();
+        Assert.False(other.OpenModule("sample-echo").NeedsLoading);
+        Assert.Equal(SupStatus.Success, other.CallModule(other.GetSymbol(echo.Handle, "Nop"), 0, 0));
+    }
+
+    [Fact]
+    public void Lock_down_can_be_refused_by_configuration()
+    {
+        string config = Path.Combine(Path.GetTempPath(), $"supd-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, """{ "Supd": { "AllowLockDown": false } }""");
+        try
+        {
+            using Daemon daemon = Daemon.Start("--config", config);
+            using SupClient client = daemon.Connect();
+            SupException refused = Assert.Throws<SupException>(client.LockDownModules);
+            Assert.Equal(SupStatus.PermissionDenied, refused.Status);
+            Assert.Contains("Supd:AllowLockDown", refused.Message, StringComparison.Ordinal);
+            Assert.False(client.QueryStatus().LockedDown);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
+    public void A_call_over_the_time_limit_is_logged_and_shown()
+    {
+        string config = Path.Combine(Path.GetTempPath(), $"supd-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, """{ "Supd": { "SlowCallMilliseconds": 100 } }""");
+        try
+        {
+            using Daemon daemon = Daemon.Start("--config", config);
+            using SupClient client = daemon.Connect();
+            ModuleOpenReply flaky = client.OpenModule("test-flaky");
+            Assert.Throws<SupException>(() => client.LoadModule(flaky.Handle));
+            client.LoadModule(flaky.Handle);
+            ulong sleep = client.GetSymbol(flaky.Handle, "Sleep");
+            client.CallModule(sleep, 0, 10);
+            client.CallModule(sleep, 0, 300);
+
+            ModuleInfo info = Assert.Single(client.ListModules(), m => m.Name == "test-flaky");
+            Assert.Equal(1, info.SlowCalls);
+            Assert.StartsWith("Sleep ", info.LastSlowCall, StringComparison.Ordinal);
+            Assert.Contains("Module test-flaky: Sleep took", daemon.Output, StringComparison.Ordinal);
+            Assert.Contains("the limit is 100 ms", daemon.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
+    public void Two_hundred_load_call_unload_cycles_leave_memory_flat_and_every_context_collected()
+    {
+        using Daemon daemon = Daemon.Start();
+        using SupClient client = daemon.Connect();
+        byte[] data = new byte[256];
+        void Cycle()
+        {
+            ModuleOpenReply open = client.OpenModule("sample-registry");
+            client.LoadModule(open.Handle);
+            SupReply created = client.CallModule(client.GetSymbol(open.Handle, "CreateCounter"), 0, 0, data, 8);
+            Assert.Equal(SupStatus.ObjectDestroyed, client.Release(System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(created.Payload)));
+            Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(open.Handle));
+        }
+
+        // Warm up (JIT, first-use allocations), then take the baseline once the contexts are gone.
+        for (int i = 0; i < 20; i++)
+        {
+            Cycle();
+        }
+
+        StatusInfo baseline = WaitCollected(client);
+        for (int i = 0; i < 200; i++)
+        {
+            Cycle();
+        }
+
+        StatusInfo after = WaitCollected(client);
+        Assert.Equal(baseline.ModulesUnloaded + 200, after.ModulesUnloaded);
+
+        // Bounds: a leaked context holds its assembly (hundreds of KiB each), so 200 leaks would be
+        // tens of MiB; the bounds leave room only for noise.
+        long heapGrowth = after.ManagedHeapBytes - baseline.ManagedHeapBytes;
+        long rssGrowth = after.ResidentBytes - baseline.ResidentBytes;
+        Assert.True(heapGrowth < 4 << 20, $"managed heap grew {heapGrowth} bytes over 200 cycles (bound 4 MiB)");
+        Assert.True(rssGrowth < 24 << 20, $"RSS grew {rssGrowth} bytes over 200 cycles (bound 24 MiB)");
+    }
+
+    [Fact]
+    public void Supctl_loads_calls_and_unloads_a_module()
+    {
+        using Daemon daemon = Daemon.Start();
+        (int code, string stdout, string stderr) = Tool.Supctl("module", "load", "sample-echo", "--run-dir", daemon.RunDir);
+        Assert.True(code == 0, stderr);
+        Assert.Equal("sample-echo: loaded (Abi 1.0); the daemon keeps it loaded", stdout.Trim());
+        Assert.Equal("sample-echo: already loaded; the daemon keeps it loaded", Tool.Supctl("module", "load", "sample-echo", "--run-dir", daemon.RunDir).Stdout.Trim());
+
+        (code, stdout, _) = Tool.Supctl("module", "call", "sample-echo", "Echo", "--op", "1", "--data", "00ff10", "--run-dir", daemon.RunDir);
+        Assert.Equal(0, code);
+        Assert.Equal("status Success (0), 3 bytes: 010011", stdout.Trim());
+
+        (code, stdout, _) = Tool.Supctl("modules", "--json", "--run-dir", daemon.RunDir);
+        Assert.Equal(0, code);
+        JsonElement echo = JsonDocument.Parse(stdout).RootElement.EnumerateArray().Single();
+        Assert.Equal("loaded", echo.GetProperty("state").GetString());
+        Assert.Equal(0u, echo.GetProperty("references")[0].GetProperty("sessionId").GetUInt32());
+        Assert.Equal(1, echo.GetProperty("calls").GetInt64());
+
+        (code, stdout, _) = Tool.Supctl("module", "unload", "sample-echo", "--run-dir", daemon.RunDir);
+        Assert.Equal(0, code);
+        Assert.Equal("sample-echo: terminated and unloaded", stdout.Trim());
+
+        (code, _, stderr) = Tool.Supctl("module", "unload", "sample-echo", "--run-dir", daemon.RunDir);
+        Assert.Equal(1, code);
+        Assert.Contains("module 'sample-echo' is not loaded", stderr, StringComparison.Ordinal);
+        (code, _, stderr) = Tool.Supctl("module", "call", "sample-echo", "Echo", "--data", "xyz", "--run-dir", daemon.RunDir);
+        Assert.Equal(1, code);
+        Assert.Contains("is not hexadecimal", stderr, StringComparison.Ordinal);
+        Assert.Equal(2, Tool.Supctl("module", "load", "--run-dir", daemon.RunDir).ExitCode);
+    }
+
+    private static StatusInfo WaitCollected(SupClient client)
+    {
+        Poll.Until(() => client.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded, "every unloaded module context to be collected", 60_000);
+        return client.QueryStatus();
+    }
+}
