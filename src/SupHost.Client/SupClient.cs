@@ -274,8 +274,7 @@ public sealed class SupClient : IDisposable
                 _buffer = new byte[needed];
             }
 
-            // Sequence 0 is the daemon's unsolicited refusal; requests never use it, even after wrapping.
-            uint sequence = ++_sequence == 0 ? ++_sequence : _sequence;
+            uint sequence = ++_sequence;
             MessageHeader.ForRequest(_cookie, function, input.Length, outputSize, sequence).Write(_buffer);
             input.CopyTo(_buffer.AsSpan(ProtocolConstants.HeaderSize));
             Send(ProtocolConstants.HeaderSize + input.Length);
@@ -386,15 +385,6 @@ public sealed class SupClient : IDisposable
             if (header.Magic != ProtocolConstants.HeaderMagic || (header.Flags & HeaderFlags.Reply) == HeaderFlags.None || header.InputSize != received.Length - ProtocolConstants.HeaderSize)
             {
                 throw new SupException(SupStatus.ProtocolError, $"{function}: malformed reply header");
-            }
-
-            if (header.Sequence == 0 && header.Status.IsError())
-            {
-                // The daemon refused the connection itself (too many sessions, stopping); it closes next.
-                string reason = (header.Flags & HeaderFlags.Message) != HeaderFlags.None
-                    ? Encoding.UTF8.GetString(_buffer, ProtocolConstants.HeaderSize, (int)header.InputSize)
-                    : header.Status.ToString();
-                throw new SupException(header.Status, $"supd refused the connection: {reason}");
             }
 
             if (header.Sequence != sequence)

@@ -281,17 +281,39 @@ public sealed class SupDriver : IDisposable
     }
 
     /// <summary>
-    /// Tells a connection it will not be served, in an unsolicited error reply (sequence 0), then
-    /// closes it; the client reports the status instead of a bare end of stream.
+    /// Tells a connection it will not be served: its first request (waited for at most 2 s, off the
+    /// accept thread) is answered with <paramref name="status"/>, then the connection is closed.
+    /// Answering a request rather than writing first matters: closing a Unix socket with the
+    /// client's request still unread would make the client's receive fail with ECONNRESET before
+    /// it could read the reason.
     /// </summary>
-    private static unsafe void Refuse(SafeFd fd, SupStatus status, string reason)
-    {
-        using (fd)
+    private static void Refuse(SafeFd fd, SupStatus status, string reason) => ThreadPool.UnsafeQueueUserWorkItem(
+        static state =>
         {
-            byte* reply = stackalloc byte[ProtocolConstants.HeaderSize + ProtocolConstants.MaxMessageSize];
-            int length = Dispatcher.WriteRefusal(new Span<byte>(reply, ProtocolConstants.HeaderSize + ProtocolConstants.MaxMessageSize), status, reason);
-            _ = Libc.SendMessage(fd, reply, length);
+            (SafeFd fd, SupStatus status, string reason) = state;
+            using (fd)
+            {
+                Libc.SetReceiveTimeout(fd, TimeSpan.FromSeconds(2));
+                Refusal(fd, status, reason);
+            }
+        },
+        (fd, status, reason),
+        preferLocal: false);
+
+    private static unsafe void Refusal(SafeFd fd, SupStatus status, string reason)
+    {
+        const int Size = ProtocolConstants.HeaderSize + ProtocolConstants.MaxMessageSize;
+        byte* request = stackalloc byte[Size];
+        ReceiveResult received = Libc.ReceiveMessage(fd, request, Size);
+        if (received.Error != Errno.None || received.Length < ProtocolConstants.HeaderSize)
+        {
+            return;
         }
+
+        MessageHeader header = MessageHeader.Read(new ReadOnlySpan<byte>(request, ProtocolConstants.HeaderSize));
+        byte* reply = stackalloc byte[Size];
+        int length = Dispatcher.WriteRefusal(new Span<byte>(reply, Size), header, status, $"supd refused the connection: {reason}");
+        _ = Libc.SendMessage(fd, reply, length);
     }
 
     private Endpoint Bind(string path, bool restricted, UnixFileMode mode, uint? gid)

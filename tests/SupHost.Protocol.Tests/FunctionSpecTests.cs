@@ -38,6 +38,8 @@ public class FunctionSpecTests
     {
         int[] values = Enum.GetValues<SupStatus>().Select(s => (int)s).ToArray();
         Assert.Equal(values.Length, values.Distinct().Count());
-        Assert.All(Enum.GetValues<SupStatus>().Where(s => s is not SupStatus.Success and not SupStatus.ObjectDestroyed), s => Assert.True(s.IsError(), s.ToString()));
+        SupStatus[] informational = [SupStatus.Success, SupStatus.ObjectDestroyed, SupStatus.AlreadyLoaded, SupStatus.ModuleUnloaded];
+        Assert.All(informational, s => Assert.True(s.IsSuccess(), s.ToString()));
+        Assert.All(Enum.GetValues<SupStatus>().Except(informational), s => Assert.True(s.IsError(), s.ToString()));
     }
 }

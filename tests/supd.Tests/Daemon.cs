@@ -117,8 +117,28 @@ public sealed class Daemon : IDisposable
     public SupClient Connect(SupEndpoint endpoint = SupEndpoint.Full) =>
         SupClient.Connect(new SupClientOptions { RunDirectory = RunDir, Endpoint = endpoint, Timeout = TimeSpan.FromSeconds(30) });
 
-    /// <summary>The daemon's open descriptors.</summary>
-    public int FdCount() => Directory.GetFileSystemEntries($"/proc/{Pid}/fd").Length;
+    /// <summary>
+    /// The daemon's open descriptors, less the assembly files the runtime maps as it first uses
+    /// them (those come and stay with the process, whatever the sessions do).
+    /// </summary>
+    public int FdCount() => Directory.GetFileSystemEntries($"/proc/{Pid}/fd").Count(f =>
+    {
+        try
+        {
+            return new FileInfo(f).LinkTarget?.EndsWith(".dll", StringComparison.Ordinal) != true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    });
+
+    /// <summary>What the daemon's descriptors point at, for a failure message.</summary>
+    public string FdTargets() => string.Join(", ", Directory.GetFileSystemEntries($"/proc/{Pid}/fd")
+        .Select(f => { try { return new FileInfo(f).LinkTarget ?? "?"; } catch (IOException) { return "gone"; } })
+        .GroupBy(t => t.StartsWith("socket:", StringComparison.Ordinal) ? "socket" : t.StartsWith("anon_inode:", StringComparison.Ordinal) ? t : Path.GetFileName(t))
+        .OrderBy(g => g.Key, StringComparer.Ordinal)
+        .Select(g => $"{g.Key} x{g.Count()}"));
 
     /// <summary>Sends SIGTERM and waits for the exit code.</summary>
     public int Terminate()

@@ -61,6 +61,7 @@ public class LifecycleTests
         using SupClient observer = daemon.Connect();
         WarmUp(daemon, observer);
         int fdsBefore = daemon.FdCount();
+        string targetsBefore = daemon.FdTargets();
         long openedBefore = observer.QueryStatus().SessionsOpened;
 
         for (int i = 0; i < 1000; i++)
@@ -91,7 +92,7 @@ public class LifecycleTests
         Assert.Equal(openedBefore + 1100, after.SessionsOpened);
         Assert.Empty(after.ObjectsByType);
         Assert.Equal(after.ObjectsCreated, after.ObjectsDestroyed);
-        Poll.Until(() => daemon.FdCount() == fdsBefore, $"the daemon's descriptors to return to {fdsBefore}");
+        Poll.Until(() => daemon.FdCount() == fdsBefore, () => $"the daemon's descriptors to return to {fdsBefore}: before {targetsBefore}; now {daemon.FdTargets()}");
     }
 
     [Fact]

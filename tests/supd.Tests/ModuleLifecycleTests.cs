@@ -98,7 +98,7 @@ public class ModuleLifecycleTests
             ModuleInfo info = Assert.Single(client.ListModules(), m => m.Name == "test-flaky");
             Assert.Equal(1, info.SlowCalls);
             Assert.StartsWith("Sleep ", info.LastSlowCall, StringComparison.Ordinal);
-            Assert.Contains("Module test-flaky: Sleep took", daemon.Output, StringComparison.Ordinal);
+            Poll.Until(() => daemon.Output.Contains("Module test-flaky: Sleep took", StringComparison.Ordinal), "the slow call's log line");
             Assert.Contains("the limit is 100 ms", daemon.Output, StringComparison.Ordinal);
         }
         finally

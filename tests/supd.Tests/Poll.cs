@@ -9,14 +9,17 @@ namespace Supd.Tests;
 /// </summary>
 public static class Poll
 {
-    public static void Until(Func<bool> condition, string what, int timeoutMs = 20_000)
+    public static void Until(Func<bool> condition, string what, int timeoutMs = 20_000) => Until(condition, () => what, timeoutMs);
+
+    /// <summary>As above; <paramref name="what"/> is asked for only on a timeout, so it can describe the state then.</summary>
+    public static void Until(Func<bool> condition, Func<string> what, int timeoutMs = 20_000)
     {
         var clock = Stopwatch.StartNew();
         while (!condition())
         {
             if (clock.ElapsedMilliseconds > timeoutMs)
             {
-                throw new TimeoutException($"timed out after {timeoutMs} ms waiting for {what}");
+                throw new TimeoutException($"timed out after {timeoutMs} ms waiting for {what()}");
             }
 
             Thread.Sleep(5);

@@ -458,9 +458,9 @@ internal sealed class Dispatcher
         return ProtocolConstants.HeaderSize + length;
     }
 
-    /// <summary>An unsolicited error reply (function Invalid, sequence 0) that refuses a connection.</summary>
-    public static int WriteRefusal(Span<byte> reply, SupStatus status, string message) =>
-        WriteError(reply, default, CallResult.Fail(status, message));
+    /// <summary>The error reply to <paramref name="request"/> that refuses a connection.</summary>
+    public static int WriteRefusal(Span<byte> reply, MessageHeader request, SupStatus status, string message) =>
+        WriteError(reply, request, CallResult.Fail(status, message));
 
     private static string Describe(SupFunction function) =>
         FunctionSpec.Get(function) is null ? $"function {(uint)function}" : function.ToString();
