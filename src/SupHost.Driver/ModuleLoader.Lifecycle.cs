@@ -11,8 +11,6 @@ namespace SupHost.Driver;
 // Opening, initialising, calling and unloading one module.
 public sealed partial class ModuleLoader
 {
-    private delegate int Entry(ref ModuleCall call);
-
     private SupStatus OpenNew(string name, out LoadedModule? module, out string? message)
     {
         module = null;
@@ -167,6 +165,7 @@ public sealed partial class ModuleLoader
         lock (_lock)
         {
             module.Instance = instance;
+            module.ServiceEntry = instance is ISupServiceModule service ? service.HandleServiceRequest : null;
             module.Host = host;
             foreach ((string name, ModuleEntryPoint entry) in symbols)
             {
@@ -212,7 +211,7 @@ public sealed partial class ModuleLoader
         return null;
     }
 
-    private CallResult Invoke(LoadedModule module, string symbol, Session session, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output, Entry entry)
+    private CallResult Invoke(LoadedModule module, string symbol, Session session, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output, ModuleEntryPoint entry)
     {
         Interlocked.Increment(ref module.Calls);
         var call = new ModuleCall(session, operation, argument, input, output);
@@ -301,6 +300,7 @@ public sealed partial class ModuleLoader
 
             module.Symbols.Clear();
             module.Instance = null;
+            module.ServiceEntry = null;
             module.Host = null;
             _unloading.Add(new Unloading(module.Name, module.Version, $"{module.AbiMajor}.{module.AbiMinor}", module.Path, new WeakReference(module.Context), Stopwatch.StartNew()));
             _unloaded++;

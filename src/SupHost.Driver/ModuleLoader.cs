@@ -275,7 +275,7 @@ public sealed partial class ModuleLoader
             (module, name, entry) = symbol;
         }
 
-        return Invoke(module, name, session, operation, argument, input, output, (ref ModuleCall call) => entry(ref call));
+        return Invoke(module, name, session, operation, argument, input, output, entry);
     }
 
     /// <summary>CALL_SERVICE: a request to the service handler of a module this session opened.</summary>
@@ -285,7 +285,7 @@ public sealed partial class ModuleLoader
         lock (_lock)
         {
             module = _byName.GetValueOrDefault(name);
-            if (module is null || !module.References.ContainsKey(session) || module.Instance is not ISupServiceModule)
+            if (module is null || !module.References.ContainsKey(session) || module.ServiceEntry is null)
             {
                 return CallResult.Fail(SupStatus.ServiceNotFound, module is null || !module.References.ContainsKey(session)
                     ? $"this session has not opened a module named '{name}'"
@@ -293,8 +293,7 @@ public sealed partial class ModuleLoader
             }
         }
 
-        var service = (ISupServiceModule)module.Instance!;
-        return Invoke(module, "service", session, operation, argument, input, output, (ref ModuleCall call) => service.HandleServiceRequest(ref call));
+        return Invoke(module, "service", session, operation, argument, input, output, module.ServiceEntry!);
     }
 
     /// <summary>LDR_LOCK_DOWN: from now on no module may be opened or loaded. Idempotent.</summary>

@@ -86,6 +86,7 @@ root.SetAction(async parse =>
         ModuleDirectories = [Path.Combine(AppContext.BaseDirectory, "modules"), .. settings.ModuleDirectories.Select(Path.GetFullPath), .. (parse.GetValue(moduleDirOption) ?? []).Select(Path.GetFullPath)],
         AllowLockDown = settings.AllowLockDown,
         SlowCallThreshold = TimeSpan.FromMilliseconds(settings.SlowCallMilliseconds),
+        UnloadTimeout = TimeSpan.FromSeconds(settings.UnloadTimeoutSeconds),
     };
     if (options.Validate() is string problem)
     {

@@ -29,4 +29,6 @@ internal sealed class SupdSettings
     public bool AllowLockDown { get; set; } = true;
 
     public int SlowCallMilliseconds { get; set; } = 1000;
+
+    public double UnloadTimeoutSeconds { get; set; } = 10;
 }

@@ -80,6 +80,37 @@ public class ModuleLifecycleTests
     }
 
     [Fact]
+    public void A_module_that_cannot_be_collected_is_shown_by_name_with_the_reason()
+    {
+        string config = Path.Combine(Path.GetTempPath(), $"supd-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, """{ "Supd": { "UnloadTimeoutSeconds": 0.5 } }""");
+        try
+        {
+            using Daemon daemon = Daemon.Start("--config", config);
+            using SupClient client = daemon.Connect();
+            ModuleOpenReply open = client.OpenModule("test-sticky");
+            client.LoadModule(open.Handle);
+            Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(open.Handle));
+
+            Poll.Until(() => client.ListModules().Any(m => m.Name == "test-sticky" && m.State == "stuck"), "the sticky module to be reported stuck");
+            ModuleInfo stuck = client.ListModules().Single(m => m.Name == "test-sticky");
+            Assert.Contains("something outside the module still references its code", stuck.HeldBy, StringComparison.Ordinal);
+            StatusInfo status = client.QueryStatus();
+            Assert.Equal(status.ModulesCollected + 1, status.ModulesUnloaded);
+            Poll.Until(() => daemon.Output.Contains("Module test-sticky: its load context was not collected", StringComparison.Ordinal), "the stuck module's log line");
+
+            (int code, string table, _) = Tool.Supctl("modules", "--run-dir", daemon.RunDir);
+            Assert.Equal(0, code);
+            Assert.Contains("test-sticky", table, StringComparison.Ordinal);
+            Assert.Contains("stuck", table, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
+    [Fact]
     public void A_call_over_the_time_limit_is_logged_and_shown()
     {
         string config = Path.Combine(Path.GetTempPath(), $"supd-{Guid.NewGuid():N}.json");

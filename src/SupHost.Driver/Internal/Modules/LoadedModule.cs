@@ -51,6 +51,9 @@ internal sealed class LoadedModule
 
     public ISupModule? Instance { get; set; }
 
+    /// <summary>The service handler, bound once at load, when the module has one.</summary>
+    public ModuleEntryPoint? ServiceEntry { get; set; }
+
     public ModuleHost? Host { get; set; }
 
     public Dictionary<string, ModuleEntryPoint> Symbols { get; } = new(StringComparer.Ordinal);
