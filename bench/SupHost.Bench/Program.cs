@@ -6,6 +6,8 @@ using SupHost.Bench.Scenarios;
 var scenarios = new Dictionary<string, (string Description, Func<int, List<Measurement>> Run)>
 {
     ["roundtrip"] = ("p50/p99 of a no-op request through supd next to a raw SOCK_SEQPACKET ping-pong (C and C#), pinned and across CPUs", RoundtripScenario.Run),
+    ["call"] = ("p50/p99 of a module's no-op entry point next to the daemon's no-op request and the raw ping-pong", CallScenario.Run),
+    ["load-cycle"] = ("module open+init+term+unload cycles per second next to a raw in-process load context cycle", LoadCycleScenario.Run),
 };
 
 if (args.Length == 2 && args[0] == "--echo-server")
