@@ -353,7 +353,7 @@ public sealed partial class ModuleLoader
                 }
 
                 // A stuck context is retried now and then; a fresh one every few milliseconds.
-                await Task.Delay(_unloading.TrueForAll(u => u.Stuck) ? 1000 : 20).ConfigureAwait(false);
+                await Task.Delay(_unloading.TrueForAll(u => u.Stuck) ? 1000 : 200).ConfigureAwait(false);
             }
         });
     }
