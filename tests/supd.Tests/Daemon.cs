@@ -114,6 +114,13 @@ public sealed class Daemon : IDisposable
         return (code, stdout + stderr);
     }
 
+    /// <summary>
+    /// Waits until the daemon has logged <paramref name="text"/>: its output reaches the test
+    /// through a pipe read asynchronously, so a line written before an event may arrive after it.
+    /// </summary>
+    public void WaitForOutput(string text) =>
+        Poll.Until(() => Output.Contains(text, StringComparison.Ordinal), () => $"the daemon to log '{text}'; it logged:\n{Output}");
+
     public SupClient Connect(SupEndpoint endpoint = SupEndpoint.Full) =>
         SupClient.Connect(new SupClientOptions { RunDirectory = RunDir, Endpoint = endpoint, Timeout = TimeSpan.FromSeconds(30) });
 

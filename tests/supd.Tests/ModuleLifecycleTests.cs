@@ -32,7 +32,7 @@ public class ModuleLifecycleTests
         Poll.Until(() => observer.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded, "the killed session's module to be unloaded and collected");
         Assert.Empty(observer.ListObjects());
         Assert.Empty(observer.ListFactories());
-        Poll.Until(() => daemon.Output.Contains("sample-registry done", StringComparison.Ordinal), "the module's term to run");
+        daemon.WaitForOutput("sample-registry done");
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public class ModuleLifecycleTests
             Assert.Contains("something outside the module still references its code", stuck.HeldBy, StringComparison.Ordinal);
             StatusInfo status = client.QueryStatus();
             Assert.Equal(status.ModulesCollected + 1, status.ModulesUnloaded);
-            Poll.Until(() => daemon.Output.Contains("Module test-sticky: its load context was not collected", StringComparison.Ordinal), "the stuck module's log line");
+            daemon.WaitForOutput("Module test-sticky: its load context was not collected");
 
             (int code, string table, _) = Tool.Supctl("modules", "--run-dir", daemon.RunDir);
             Assert.Equal(0, code);
@@ -129,7 +129,7 @@ public class ModuleLifecycleTests
             ModuleInfo info = Assert.Single(client.ListModules(), m => m.Name == "test-flaky");
             Assert.Equal(1, info.SlowCalls);
             Assert.StartsWith("Sleep ", info.LastSlowCall, StringComparison.Ordinal);
-            Poll.Until(() => daemon.Output.Contains("Module test-flaky: Sleep took", StringComparison.Ordinal), "the slow call's log line");
+            daemon.WaitForOutput("Module test-flaky: Sleep took");
             Assert.Contains("the limit is 100 ms", daemon.Output, StringComparison.Ordinal);
         }
         finally

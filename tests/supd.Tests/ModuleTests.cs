@@ -11,8 +11,10 @@ public class ModuleTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
     [Fact]
     public void Two_sessions_share_one_load_and_the_module_terminates_after_both_free_it()
     {
-        using SupClient a = Daemon.Connect();
-        using SupClient b = Daemon.Connect();
+        // A daemon of its own, so that its log holds this test's init and term and no others.
+        using Daemon daemon = Daemon.Start();
+        using SupClient a = daemon.Connect();
+        using SupClient b = daemon.Connect();
         ModuleOpenReply openA = a.OpenModule("sample-echo");
         Assert.True(openA.NeedsLoading);
         Assert.Equal(0x00010000u, openA.AbiVersion);
@@ -41,9 +43,11 @@ public class ModuleTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
         Assert.Equal(SupStatus.ModuleUnloaded, b.FreeModule(openB.Handle));
         Assert.DoesNotContain(b.ListModules(), m => m.Name == "sample-echo" && m.State is "loaded" or "opened");
 
-        // Init and term each ran exactly once for that load (the module logs both).
-        Poll.Until(() => Daemon.Output.Contains("[sample-echo] sample-echo done", StringComparison.Ordinal), "the module's term log line");
-        Assert.Equal(Count(Daemon.Output, "[sample-echo] sample-echo ready"), Count(Daemon.Output, "[sample-echo] sample-echo done"));
+        // Init and term each ran exactly once (the module logs both).
+        daemon.WaitForOutput("[sample-echo] sample-echo done");
+        daemon.WaitForOutput("Module sample-echo terminated and unloaded");
+        Assert.Equal(1, Count(daemon.Output, "[sample-echo] sample-echo ready"));
+        Assert.Equal(1, Count(daemon.Output, "[sample-echo] sample-echo done"));
     }
 
     [Fact]

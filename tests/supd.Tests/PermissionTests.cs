@@ -15,7 +15,7 @@ public sealed class PermissionTests : IDisposable
     public void Another_user_is_refused_by_mode_and_group_until_it_joins_the_group()
     {
         // The daemon created the missing group and gave the full socket to it, mode 0660.
-        Assert.Contains($"Created group {_group}", _daemon.Output, StringComparison.Ordinal);
+        _daemon.WaitForOutput($"Created group {_group}");
         var full = new FileInfo(Path.Combine(_daemon.RunDir, ProtocolConstants.FullSocketName));
         Assert.Equal((UnixFileMode)0x1b0, full.UnixFileMode);
         Assert.Equal((UnixFileMode)0x1b6, new FileInfo(Path.Combine(_daemon.RunDir, ProtocolConstants.RestrictedSocketName)).UnixFileMode);
@@ -36,7 +36,7 @@ public sealed class PermissionTests : IDisposable
 
         // The daemon saw who it was (SO_PEERCRED), not who it said it was.
         string uid = Tool.Run("id", "-u", _user.Name).Stdout.Trim();
-        Poll.Until(() => _daemon.Output.Contains($"Session {stdout.Trim()[3..]} opened by pid", StringComparison.Ordinal), "the session's log line");
+        _daemon.WaitForOutput($"Session {stdout.Trim()[3..]} opened by pid");
         Assert.Contains($"uid {uid} gid", _daemon.Output, StringComparison.Ordinal);
     }
 
