@@ -162,7 +162,7 @@ public sealed partial class ModuleLoader
             LoadedModule? module = Find(holder, handle);
             if (module is null)
             {
-                message = $"module handle 0x{handle:x16} is not one this session opened";
+                message = NotOpened(handle);
                 return SupStatus.InvalidHandle;
             }
 
@@ -201,7 +201,7 @@ public sealed partial class ModuleLoader
             LoadedModule? module = Find(holder, handle);
             if (module is null)
             {
-                message = $"module handle 0x{handle:x16} is not one this session opened";
+                message = NotOpened(handle);
                 return SupStatus.InvalidHandle;
             }
 
@@ -228,7 +228,7 @@ public sealed partial class ModuleLoader
             LoadedModule? module = FindLocked(holder, handle);
             if (module is null)
             {
-                message = $"module handle 0x{handle:x16} is not one this session opened";
+                message = NotOpened(handle);
                 return SupStatus.InvalidHandle;
             }
 
@@ -340,6 +340,8 @@ public sealed partial class ModuleLoader
 
     /// <summary>Drops the daemon's pins, unloading what nobody else holds (the daemon stopping).</summary>
     internal void Shutdown() => ReleaseAll(DaemonHolder.Instance);
+
+    private static string NotOpened(ulong handle) => $"module handle 0x{handle:x16} is not one this session opened";
 
     internal void ObjectRegistered(LoadedModule module, SupObject obj)
     {

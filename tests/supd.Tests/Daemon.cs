@@ -42,13 +42,23 @@ public sealed class Daemon : IDisposable
 
     public static Daemon Start(params string[] extraArgs) => Start(null, extraArgs);
 
+    /// <summary>Starts supd with a configuration file holding <paramref name="json"/>, kept in the daemon's temporary directory.</summary>
+    public static Daemon StartWithConfig(string json, params string[] extraArgs) => Start(null, extraArgs, configJson: json);
+
     /// <summary>
     /// Starts supd. <paramref name="runDir"/> null: a new directory; the daemon gets it through
     /// --run-dir unless <paramref name="extraArgs"/> or the environment says otherwise.
     /// </summary>
-    public static Daemon Start(string? runDir, string[] extraArgs, IDictionary<string, string>? environment = null, bool passRunDir = true)
+    public static Daemon Start(string? runDir, string[] extraArgs, IDictionary<string, string>? environment = null, bool passRunDir = true, string? configJson = null)
     {
         string baseDir = Directory.CreateTempSubdirectory("supd-test-").FullName;
+        if (configJson is not null)
+        {
+            string config = Path.Combine(baseDir, "supd.json");
+            File.WriteAllText(config, configJson);
+            extraArgs = ["--config", config, .. extraArgs];
+        }
+
 
         // Other users (the permission tests) must reach the sockets inside.
         File.SetUnixFileMode(baseDir, (UnixFileMode)0x1ed);

@@ -16,18 +16,8 @@ public class LifecycleTests
         StatusInfo before = observer.QueryStatus();
         int fdsBefore = daemon.FdCount();
 
-        string[] command = Tool.PeerCommand("hold", daemon.RunDir, "5", "3");
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (string arg in command[1..])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using Process peer = Process.Start(start)!;
-        string? ready = peer.StandardOutput.ReadLine();
-        Assert.NotNull(ready);
-        Assert.StartsWith("READY ", ready, StringComparison.Ordinal);
-        uint sessionId = uint.Parse(ready[6..], System.Globalization.CultureInfo.InvariantCulture);
+        (Process peer, uint sessionId) = Tool.StartHoldingPeer("hold", daemon.RunDir, "5", "3");
+        using Process killed = peer;
 
         Assert.Equal(5, observer.ListObjects().Count(o => o.Usages.Any(u => u.SessionId == sessionId && u.References == 2)));
         Assert.Equal(3, observer.ListFactories().Count(f => f.OwnerSessionId == sessionId));
@@ -201,47 +191,29 @@ public class LifecycleTests
     [Fact]
     public void Connections_over_the_session_limit_are_told_why_and_closed()
     {
-        string config = Path.Combine(Path.GetTempPath(), $"supd-{Guid.NewGuid():N}.json");
-        File.WriteAllText(config, """{ "Supd": { "MaxSessions": 2 } }""");
-        try
+        using Daemon daemon = Daemon.StartWithConfig("""{ "Supd": { "MaxSessions": 2 } }""");
+        using SupClient first = daemon.Connect();
+        SupException refused;
+        using (SupClient second = daemon.Connect())
         {
-            using Daemon daemon = Daemon.Start("--config", config);
-            using SupClient first = daemon.Connect();
-            SupException refused;
-            using (SupClient second = daemon.Connect())
-            {
-                refused = Assert.Throws<SupException>(() => daemon.Connect(SupEndpoint.Restricted));
-            }
-
-            Assert.Equal(SupStatus.LimitReached, refused.Status);
-            Assert.Equal("supd refused the connection: 2 sessions are open, the limit", refused.Message);
-
-            // Once a session ends there is room again.
-            Poll.Until(() => first.QueryStatus().Sessions == 1, "the second session to end");
-            using SupClient third = daemon.Connect();
-            third.Nop();
+            refused = Assert.Throws<SupException>(() => daemon.Connect(SupEndpoint.Restricted));
         }
-        finally
-        {
-            File.Delete(config);
-        }
+
+        Assert.Equal(SupStatus.LimitReached, refused.Status);
+        Assert.Equal("supd refused the connection: 2 sessions are open, the limit", refused.Message);
+
+        // Once a session ends there is room again.
+        Poll.Until(() => first.QueryStatus().Sessions == 1, "the second session to end");
+        using SupClient third = daemon.Connect();
+        third.Nop();
     }
 
     [Fact]
     public void The_request_limit_comes_from_a_configuration_file()
     {
-        string config = Path.Combine(Path.GetTempPath(), $"supd-{Guid.NewGuid():N}.json");
-        File.WriteAllText(config, """{ "Supd": { "MaxRequestSize": 65536, "SocketGroup": "suphost" } }""");
-        try
-        {
-            using Daemon daemon = Daemon.Start("--config", config);
-            using SupClient client = daemon.Connect();
-            Assert.Equal(65536, client.QueryStatus().MaxRequestSize);
-        }
-        finally
-        {
-            File.Delete(config);
-        }
+        using Daemon daemon = Daemon.StartWithConfig("""{ "Supd": { "MaxRequestSize": 65536, "SocketGroup": "suphost" } }""");
+        using SupClient client = daemon.Connect();
+        Assert.Equal(65536, client.QueryStatus().MaxRequestSize);
     }
 
     /// <summary>

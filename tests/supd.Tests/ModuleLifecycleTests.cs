@@ -12,17 +12,8 @@ public class ModuleLifecycleTests
     {
         using Daemon daemon = Daemon.Start();
         using SupClient observer = daemon.Connect();
-        string[] command = Tool.PeerCommand("hold-module", daemon.RunDir, "sample-registry");
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (string arg in command[1..])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using Process peer = Process.Start(start)!;
-        string? ready = peer.StandardOutput.ReadLine();
-        Assert.StartsWith("READY ", ready, StringComparison.Ordinal);
-        uint sessionId = uint.Parse(ready![6..], System.Globalization.CultureInfo.InvariantCulture);
+        (Process peer, uint sessionId) = Tool.StartHoldingPeer("hold-module", daemon.RunDir, "sample-registry");
+        using Process killed = peer;
         ModuleInfo held = Assert.Single(observer.ListModules());
         Assert.Equal([new ObjectUsageInfo(sessionId, 1)], held.References);
         Assert.Equal(1, held.Objects);
@@ -62,80 +53,53 @@ public class ModuleLifecycleTests
     [Fact]
     public void Lock_down_can_be_refused_by_configuration()
     {
-        string config = Path.Combine(Path.GetTempPath(), $"supd-{Guid.NewGuid():N}.json");
-        File.WriteAllText(config, """{ "Supd": { "AllowLockDown": false } }""");
-        try
-        {
-            using Daemon daemon = Daemon.Start("--config", config);
-            using SupClient client = daemon.Connect();
-            SupException refused = Assert.Throws<SupException>(client.LockDownModules);
-            Assert.Equal(SupStatus.PermissionDenied, refused.Status);
-            Assert.Contains("Supd:AllowLockDown", refused.Message, StringComparison.Ordinal);
-            Assert.False(client.QueryStatus().LockedDown);
-        }
-        finally
-        {
-            File.Delete(config);
-        }
+        using Daemon daemon = Daemon.StartWithConfig("""{ "Supd": { "AllowLockDown": false } }""");
+        using SupClient client = daemon.Connect();
+        SupException refused = Assert.Throws<SupException>(client.LockDownModules);
+        Assert.Equal(SupStatus.PermissionDenied, refused.Status);
+        Assert.Contains("Supd:AllowLockDown", refused.Message, StringComparison.Ordinal);
+        Assert.False(client.QueryStatus().LockedDown);
     }
 
     [Fact]
     public void A_module_that_cannot_be_collected_is_shown_by_name_with_the_reason()
     {
-        string config = Path.Combine(Path.GetTempPath(), $"supd-{Guid.NewGuid():N}.json");
-        File.WriteAllText(config, """{ "Supd": { "UnloadTimeoutSeconds": 0.5 } }""");
-        try
-        {
-            using Daemon daemon = Daemon.Start("--config", config);
-            using SupClient client = daemon.Connect();
-            ModuleOpenReply open = client.OpenModule("test-sticky");
-            client.LoadModule(open.Handle);
-            Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(open.Handle));
+        using Daemon daemon = Daemon.StartWithConfig("""{ "Supd": { "UnloadTimeoutSeconds": 0.5 } }""");
+        using SupClient client = daemon.Connect();
+        ModuleOpenReply open = client.OpenModule("test-sticky");
+        client.LoadModule(open.Handle);
+        Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(open.Handle));
 
-            Poll.Until(() => client.ListModules().Any(m => m.Name == "test-sticky" && m.State == "stuck"), "the sticky module to be reported stuck");
-            ModuleInfo stuck = client.ListModules().Single(m => m.Name == "test-sticky");
-            Assert.Contains("something outside the module still references its code", stuck.HeldBy, StringComparison.Ordinal);
-            StatusInfo status = client.QueryStatus();
-            Assert.Equal(status.ModulesCollected + 1, status.ModulesUnloaded);
-            daemon.WaitForOutput("Module test-sticky: its load context was not collected");
+        Poll.Until(() => client.ListModules().Any(m => m.Name == "test-sticky" && m.State == "stuck"), "the sticky module to be reported stuck");
+        ModuleInfo stuck = client.ListModules().Single(m => m.Name == "test-sticky");
+        Assert.Contains("something outside the module still references its code", stuck.HeldBy, StringComparison.Ordinal);
+        StatusInfo status = client.QueryStatus();
+        Assert.Equal(status.ModulesCollected + 1, status.ModulesUnloaded);
+        daemon.WaitForOutput("Module test-sticky: its load context was not collected");
 
-            (int code, string table, _) = Tool.Supctl("modules", "--run-dir", daemon.RunDir);
-            Assert.Equal(0, code);
-            Assert.Contains("test-sticky", table, StringComparison.Ordinal);
-            Assert.Contains("stuck", table, StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(config);
-        }
+        (int code, string table, _) = Tool.Supctl("modules", "--run-dir", daemon.RunDir);
+        Assert.Equal(0, code);
+        Assert.Contains("test-sticky", table, StringComparison.Ordinal);
+        Assert.Contains("stuck", table, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_call_over_the_time_limit_is_logged_and_shown()
     {
-        string config = Path.Combine(Path.GetTempPath(), $"supd-{Guid.NewGuid():N}.json");
-        File.WriteAllText(config, """{ "Supd": { "SlowCallMilliseconds": 100 } }""");
-        try
-        {
-            using Daemon daemon = Daemon.Start("--config", config);
-            using SupClient client = daemon.Connect();
-            ModuleOpenReply flaky = client.OpenModule("test-flaky");
-            Assert.Throws<SupException>(() => client.LoadModule(flaky.Handle));
-            client.LoadModule(flaky.Handle);
-            ulong sleep = client.GetSymbol(flaky.Handle, "Sleep");
-            client.CallModule(sleep, 0, 10);
-            client.CallModule(sleep, 0, 300);
+        using Daemon daemon = Daemon.StartWithConfig("""{ "Supd": { "SlowCallMilliseconds": 100 } }""");
+        using SupClient client = daemon.Connect();
+        ModuleOpenReply flaky = client.OpenModule("test-flaky");
+        Assert.Throws<SupException>(() => client.LoadModule(flaky.Handle));
+        client.LoadModule(flaky.Handle);
+        ulong sleep = client.GetSymbol(flaky.Handle, "Sleep");
+        client.CallModule(sleep, 0, 10);
+        client.CallModule(sleep, 0, 300);
 
-            ModuleInfo info = Assert.Single(client.ListModules(), m => m.Name == "test-flaky");
-            Assert.Equal(1, info.SlowCalls);
-            Assert.StartsWith("Sleep ", info.LastSlowCall, StringComparison.Ordinal);
-            daemon.WaitForOutput("Module test-flaky: Sleep took");
-            Assert.Contains("the limit is 100 ms", daemon.Output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(config);
-        }
+        ModuleInfo info = Assert.Single(client.ListModules(), m => m.Name == "test-flaky");
+        Assert.Equal(1, info.SlowCalls);
+        Assert.StartsWith("Sleep ", info.LastSlowCall, StringComparison.Ordinal);
+        daemon.WaitForOutput("Module test-flaky: Sleep took");
+        Assert.Contains("the limit is 100 ms", daemon.Output, StringComparison.Ordinal);
     }
 
     [Fact]

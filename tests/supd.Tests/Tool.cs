@@ -52,6 +52,31 @@ public static class Tool
     public static (int ExitCode, string Stdout, string Stderr) Supctl(params string[] args) =>
         Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "supctl.dll"), .. args], stdin: null);
 
+    /// <summary>
+    /// Starts the test peer holding something (<c>hold</c>, <c>hold-module</c>) and returns it with
+    /// the session id from its "READY n" line; it waits on its standard input until killed.
+    /// </summary>
+    public static (Process Peer, uint SessionId) StartHoldingPeer(params string[] args)
+    {
+        string[] command = PeerCommand(args);
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (string arg in command[1..])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        Process peer = Process.Start(start) ?? throw new InvalidOperationException("the test peer did not start");
+        string? ready = peer.StandardOutput.ReadLine();
+        if (ready is null || !ready.StartsWith("READY ", StringComparison.Ordinal))
+        {
+            peer.Kill();
+            peer.Dispose();
+            throw new InvalidOperationException($"the test peer said '{ready}' instead of READY");
+        }
+
+        return (peer, uint.Parse(ready[6..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>The test peer's command line, for running it directly or under setpriv.</summary>
     public static string[] PeerCommand(params string[] args) => ["dotnet", Path.Combine(AppContext.BaseDirectory, "SupHost.TestPeer.dll"), .. args];
 }
