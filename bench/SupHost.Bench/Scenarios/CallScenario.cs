@@ -10,7 +10,7 @@ namespace SupHost.Bench.Scenarios;
 /// </summary>
 internal static class CallScenario
 {
-    private const int Rounds = 5;
+    private const int Rounds = 10;
 
     public static List<Measurement> Run(int iterations)
     {
