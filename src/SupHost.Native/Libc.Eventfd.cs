@@ -1,0 +1,87 @@
+using System.Runtime.InteropServices;
+
+namespace SupHost.Native;
+
+// sys/eventfd.h, poll.h, unistd.h: eventfd(2) for event semaphores, poll(2) to wait with a timeout.
+public static partial class Libc
+{
+    private const int EFD_CLOEXEC = 0x80000;
+    private const int EFD_NONBLOCK = 0x800;
+    private const short POLLIN = 0x1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct pollfd
+    {
+        public int fd;
+        public short events;
+        public short revents;
+    }
+
+    [LibraryImport(LibraryName, EntryPoint = "eventfd", SetLastError = true)]
+    private static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport(LibraryName, EntryPoint = "read", SetLastError = true)]
+    private static unsafe partial nint read(int fd, void* buf, nuint count);
+
+    [LibraryImport(LibraryName, EntryPoint = "write", SetLastError = true)]
+    private static unsafe partial nint write(int fd, void* buf, nuint count);
+
+    [LibraryImport(LibraryName, EntryPoint = "poll", SetLastError = true)]
+    private static unsafe partial int poll(pollfd* fds, nuint nfds, int timeout);
+
+    /// <summary>A non-blocking eventfd counting from zero.</summary>
+    public static SafeFd CreateEvent()
+    {
+        int raw = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        return raw < 0 ? throw NativeException.FromLastError("eventfd") : new SafeFd(raw);
+    }
+
+    /// <summary>Adds one to the event's counter, waking a waiter.</summary>
+    public static unsafe void SignalEvent(SafeFd fd)
+    {
+        ulong one = 1;
+        using var lease = new FdLease(fd);
+        if (write(lease.Raw, &one, sizeof(ulong)) != sizeof(ulong))
+        {
+            throw NativeException.FromLastError("write(eventfd)");
+        }
+    }
+
+    /// <summary>
+    /// Takes the event's counter (resetting it); returns false when it was zero. Reading is what
+    /// makes an eventfd auto-reset: several signals before one read are one wake-up.
+    /// </summary>
+    public static unsafe bool TryConsumeEvent(SafeFd fd)
+    {
+        ulong value;
+        using var lease = new FdLease(fd);
+        if (read(lease.Raw, &value, sizeof(ulong)) == sizeof(ulong))
+        {
+            return true;
+        }
+
+        var errno = (Errno)Marshal.GetLastPInvokeError();
+        return errno == Errno.EAGAIN ? false : throw new NativeException("read(eventfd)", errno);
+    }
+
+    /// <summary>Waits until <paramref name="fd"/> is readable or <paramref name="timeoutMs"/> passes (-1: forever); true when readable.</summary>
+    public static unsafe bool WaitReadable(SafeFd fd, int timeoutMs)
+    {
+        using var lease = new FdLease(fd);
+        var entry = new pollfd { fd = lease.Raw, events = POLLIN };
+        while (true)
+        {
+            int rc = poll(&entry, 1, timeoutMs);
+            if (rc >= 0)
+            {
+                return rc > 0;
+            }
+
+            var errno = (Errno)Marshal.GetLastPInvokeError();
+            if (errno != Errno.EINTR)
+            {
+                throw new NativeException("poll", errno);
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System.Runtime.InteropServices;
+
+namespace SupHost.Native;
+
+// sys/mman.h and unistd.h: memfd_create(2), ftruncate(2), mmap(2), munmap(2), mprotect(2), mlock(2).
+public static partial class Libc
+{
+    /// <summary>PROT_NONE.</summary>
+    public const int PROT_NONE = 0;
+    /// <summary>PROT_READ.</summary>
+    public const int PROT_READ = 1;
+    /// <summary>PROT_WRITE.</summary>
+    public const int PROT_WRITE = 2;
+
+    private const int MAP_SHARED = 0x01;
+    private const uint MFD_CLOEXEC = 0x1;
+    private const uint MFD_ALLOW_SEALING = 0x2;
+    private const int F_ADD_SEALS = 1033;
+    private const int F_SEAL_SHRINK = 0x2;
+    private const int F_SEAL_GROW = 0x4;
+    private const int F_SEAL_SEAL = 0x1;
+
+    [LibraryImport(LibraryName, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int memfd_create(string name, uint flags);
+
+    [LibraryImport(LibraryName, EntryPoint = "ftruncate", SetLastError = true)]
+    private static partial int ftruncate(int fd, long length);
+
+    [LibraryImport(LibraryName, EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport(LibraryName, EntryPoint = "mmap", SetLastError = true)]
+    private static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, long offset);
+
+    [LibraryImport(LibraryName, EntryPoint = "munmap", SetLastError = true)]
+    private static partial int munmap(nint addr, nuint length);
+
+    [LibraryImport(LibraryName, EntryPoint = "mprotect", SetLastError = true)]
+    private static partial int mprotect(nint addr, nuint length, int prot);
+
+    [LibraryImport(LibraryName, EntryPoint = "mlock", SetLastError = true)]
+    private static partial int mlock(nint addr, nuint length);
+
+    [LibraryImport(LibraryName, EntryPoint = "munlock", SetLastError = true)]
+    private static partial int munlock(nint addr, nuint length);
+
+    /// <summary>
+    /// Creates anonymous shared memory of <paramref name="length"/> bytes with no name in any file
+    /// system (memfd_create(2)), its size sealed so that no holder can shrink it under another's mapping.
+    /// </summary>
+    public static SafeFd CreateSharedMemory(string name, long length)
+    {
+        int raw = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (raw < 0)
+        {
+            throw NativeException.FromLastError("memfd_create", name);
+        }
+
+        var fd = new SafeFd(raw);
+        try
+        {
+            if (ftruncate(raw, length) != 0)
+            {
+                throw NativeException.FromLastError("ftruncate", name);
+            }
+
+            // A peer that could shrink the file would make the daemon's mapping fault (SIGBUS).
+            if (fcntl(raw, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
+            {
+                throw NativeException.FromLastError("fcntl(F_ADD_SEALS)", name);
+            }
+
+            return fd;
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Maps <paramref name="length"/> bytes of <paramref name="fd"/> shared, with <paramref name="protection"/>.</summary>
+    public static MappedMemory Map(SafeFd fd, long length, int protection)
+    {
+        using var lease = new FdLease(fd);
+        nint address = mmap(0, (nuint)length, protection, MAP_SHARED, lease.Raw, 0);
+        if (address == -1)
+        {
+            throw NativeException.FromLastError("mmap");
+        }
+
+        return new MappedMemory(address, length);
+    }
+
+    /// <summary>Unmaps a mapping; only <see cref="MappedMemory"/> calls this.</summary>
+    internal static int Unmap(nint address, long length) => munmap(address, (nuint)length);
+
+    /// <summary>Changes the protection of pages in a mapping (whole pages, page-aligned offset).</summary>
+    public static Errno Protect(MappedMemory memory, long offset, long length, int protection)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        bool added = false;
+        try
+        {
+            memory.DangerousAddRef(ref added);
+            return mprotect(memory.DangerousGetHandle() + (nint)offset, (nuint)length, protection) == 0
+                ? Errno.None
+                : (Errno)Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            if (added)
+            {
+                memory.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>Locks (or unlocks) a mapping's pages in RAM; ENOMEM or EAGAIN at RLIMIT_MEMLOCK.</summary>
+    public static Errno Lock(MappedMemory memory, bool locked)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        bool added = false;
+        try
+        {
+            memory.DangerousAddRef(ref added);
+            nint address = memory.DangerousGetHandle();
+            int rc = locked ? mlock(address, (nuint)memory.Length) : munlock(address, (nuint)memory.Length);
+            return rc == 0 ? Errno.None : (Errno)Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            if (added)
+            {
+                memory.DangerousRelease();
+            }
+        }
+    }
+}
