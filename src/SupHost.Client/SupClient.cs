@@ -312,8 +312,8 @@ public sealed class SupClient : IDisposable
 
     private SupStatus ModuleHandleCall(SupFunction function, ulong module, bool flag)
     {
-        Span<byte> input = stackalloc byte[ModuleHandleRequest.Size];
-        new ModuleHandleRequest(module, flag ? ModuleHandleRequest.PinFlag : 0).Write(input);
+        Span<byte> input = stackalloc byte[HandleFlagsRequest.Size];
+        new HandleFlagsRequest(module, flag ? HandleFlagsRequest.PinFlag : 0).Write(input);
         return Call(function, input, 0).Status;
     }
 

@@ -23,6 +23,18 @@ public sealed class DriverOptions
     /// <summary>Most factories one session may register.</summary>
     public int MaxFactoriesPerSession { get; init; } = 64;
 
+    /// <summary>Largest single allocation, in 4 KiB pages (512 MiB as PAGE_ALLOC_EX allows).</summary>
+    public int MaxPagesPerAllocation { get; init; } = 131072;
+
+    /// <summary>Most pages one session may hold.</summary>
+    public long MaxPagesPerSession { get; init; } = 131072;
+
+    /// <summary>Most pages all sessions together may hold.</summary>
+    public long MaxPagesTotal { get; init; } = 524288;
+
+    /// <summary>Most pages locked in RAM at once, all sessions together.</summary>
+    public long MaxLockedPages { get; init; } = 16384;
+
     /// <summary>Directories modules load from, searched in order; the daemon adds its own first.</summary>
     public IReadOnlyList<string> ModuleDirectories { get; init; } = [];
 

@@ -22,6 +22,7 @@ public sealed partial class ModuleLoader
     private readonly DriverOptions _options;
     private readonly ObjectManager _objects;
     private readonly ComponentRegistry _components;
+    private readonly MemoryManager _memory;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly Lock _transition = new();
@@ -35,8 +36,9 @@ public sealed partial class ModuleLoader
     private long _unloaded;
     private long _collected;
 
-    internal ModuleLoader(DriverOptions options, ObjectManager objects, ComponentRegistry components, ILoggerFactory loggerFactory)
+    internal ModuleLoader(DriverOptions options, ObjectManager objects, ComponentRegistry components, MemoryManager memory, ILoggerFactory loggerFactory)
     {
+        _memory = memory;
         _options = options;
         _objects = objects;
         _components = components;

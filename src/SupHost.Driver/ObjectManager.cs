@@ -165,6 +165,15 @@ public sealed class ObjectManager
         }
     }
 
+    /// <summary>The live object behind <paramref name="handle"/> whoever holds it, for the daemon's own listings.</summary>
+    internal SupObject? Peek(ulong handle)
+    {
+        lock (_lock)
+        {
+            return _byHandle.GetValueOrDefault(handle);
+        }
+    }
+
     /// <summary>Adds a reference for <paramref name="holder"/>, which must hold one already.</summary>
     public SupStatus AddRef(IObjectHolder holder, ulong handle)
     {

@@ -46,7 +46,8 @@ public sealed class SupDriver : IDisposable
         Objects = new ObjectManager(options.MaxObjectsPerSession);
         Objects.DestructorFailed = (obj, ex) => DriverLog.DestructorThrew(_logger, ex, $"0x{obj.Handle:x16}", obj.Type.Name);
         Components = new ComponentRegistry();
-        Modules = new ModuleLoader(options, Objects, Components, loggerFactory);
+        Memory = new MemoryManager(options, Objects);
+        Modules = new ModuleLoader(options, Objects, Components, Memory, loggerFactory);
         Dispatcher = new Dispatcher(this, _logger, options.MaxRequestSize);
     }
 
@@ -58,6 +59,9 @@ public sealed class SupDriver : IDisposable
 
     /// <summary>The component factory registry.</summary>
     public ComponentRegistry Components { get; }
+
+    /// <summary>Shared pages.</summary>
+    public MemoryManager Memory { get; }
 
     /// <summary>The module loader.</summary>
     public ModuleLoader Modules { get; }

@@ -46,13 +46,18 @@ public sealed record FunctionSpec(SupFunction Function, int MinInput, int MaxInp
             new(SupFunction.FactoryDeregister, HandleRequest.Size, HandleRequest.Size, 0, false, false),
             new(SupFunction.FactoryQuery, FactoryQueryRequest.Size, FactoryQueryRequest.Size, FactoryQueryReply.Size, false, false),
             new(SupFunction.ModuleOpen, ProtocolConstants.NameFieldSize, ProtocolConstants.NameFieldSize, ModuleOpenReply.Size, false, false),
-            new(SupFunction.ModuleLoad, ModuleHandleRequest.Size, ModuleHandleRequest.Size, 0, false, false),
-            new(SupFunction.ModuleFree, ModuleHandleRequest.Size, ModuleHandleRequest.Size, 0, false, false),
+            new(SupFunction.ModuleLoad, HandleFlagsRequest.Size, HandleFlagsRequest.Size, 0, false, false),
+            new(SupFunction.ModuleFree, HandleFlagsRequest.Size, HandleFlagsRequest.Size, 0, false, false),
             new(SupFunction.ModuleGetSymbol, ModuleSymbolRequest.Size, ModuleSymbolRequest.Size, HandleReply.Size, false, false),
             new(SupFunction.ModuleCall, ModuleCallRequest.FixedSize, UpToLimit, 0, true, false),
             new(SupFunction.ModuleCallService, ServiceCallRequest.FixedSize, UpToLimit, 0, true, false),
             new(SupFunction.ModuleLockDown, 0, 0, 0, false, false),
             new(SupFunction.ListModules, 0, 0, MinVariableOutput, true, false),
+            new(SupFunction.PageAlloc, PageAllocRequest.Size, PageAllocRequest.Size, PageAllocReply.Size, false, false),
+            new(SupFunction.PageFree, HandleRequest.Size, HandleRequest.Size, 0, false, false),
+            new(SupFunction.PageLock, HandleFlagsRequest.Size, HandleFlagsRequest.Size, 0, false, false),
+            new(SupFunction.PageProtect, PageProtectRequest.Size, PageProtectRequest.Size, 0, false, false),
+            new(SupFunction.ListMemory, 0, 0, MinVariableOutput, true, false),
         ];
 
         var table = new FunctionSpec?[(int)specs.Max(s => s.Function) + 1];

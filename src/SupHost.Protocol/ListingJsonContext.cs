@@ -9,6 +9,7 @@ namespace SupHost.Protocol;
 [JsonSerializable(typeof(List<ObjectInfo>))]
 [JsonSerializable(typeof(List<FactoryInfo>))]
 [JsonSerializable(typeof(List<ModuleInfo>))]
+[JsonSerializable(typeof(List<MemoryInfo>))]
 internal sealed partial class ListingJsonContext : JsonSerializerContext
 {
 }

@@ -46,6 +46,9 @@ public static class ProtocolConstants
     /// <summary>Size of a name field (objects, factories): UTF-8, NUL-terminated within the field.</summary>
     public const int NameFieldSize = 64;
 
+    /// <summary>The page size allocations are counted and aligned in (x86-64).</summary>
+    public const int PageSize = 4096;
+
     /// <summary>Longest module name, in characters of [A-Za-z0-9._-].</summary>
     public const int MaxModuleNameLength = 31;
 

@@ -68,4 +68,19 @@ public enum SupFunction : uint
 
     /// <summary>Every module, its state and who holds it (JSON reply).</summary>
     ListModules = 37,
+
+    /// <summary>Allocate shared pages (SUPR3PageAllocEx); the reply carries the memory's descriptor.</summary>
+    PageAlloc = 40,
+
+    /// <summary>Free an allocation (PAGE_FREE).</summary>
+    PageFree = 41,
+
+    /// <summary>Lock an allocation's pages in RAM, or unlock them (PAGE_LOCK/UNLOCK).</summary>
+    PageLock = 42,
+
+    /// <summary>Change the protection of pages of an allocation in the daemon's mapping (PAGE_PROTECT).</summary>
+    PageProtect = 43,
+
+    /// <summary>Every allocation by session (JSON reply).</summary>
+    ListMemory = 44,
 }

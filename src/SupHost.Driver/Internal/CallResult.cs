@@ -7,7 +7,8 @@ namespace SupHost.Driver.Internal;
 /// <param name="OutputLength">Bytes of reply payload written.</param>
 /// <param name="Message">For errors, what went wrong.</param>
 /// <param name="Needed">For <see cref="SupStatus.BufferOverflow"/>: the output size that would fit.</param>
-internal readonly record struct CallResult(SupStatus Status, int OutputLength, string? Message, int Needed = 0)
+/// <param name="Descriptor">A descriptor to send with the reply (owned elsewhere; the reply does not close it).</param>
+internal readonly record struct CallResult(SupStatus Status, int OutputLength, string? Message, int Needed = 0, SupHost.Native.SafeFd? Descriptor = null)
 {
     public static CallResult Ok(int outputLength = 0) => new(SupStatus.Success, outputLength, null);
 

@@ -79,8 +79,11 @@ internal sealed class Connection
                     new ReadOnlySpan<byte>(request, Math.Min(received.Length, requestCapacity)),
                     received.Length,
                     carriedDescriptors,
-                    new Span<byte>(reply, replyCapacity));
-                Errno sent = Libc.SendMessage(_fd, reply, length);
+                    new Span<byte>(reply, replyCapacity),
+                    out SafeFd? descriptor);
+                Errno sent = descriptor is null
+                    ? Libc.SendMessage(_fd, reply, length)
+                    : Libc.SendMessage(_fd, reply, length, [descriptor]);
                 if (sent != Errno.None)
                 {
                     reason = $"send failed: {sent}";

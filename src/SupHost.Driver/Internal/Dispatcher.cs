@@ -32,8 +32,9 @@ internal sealed class Dispatcher
     /// (more than the span when the kernel truncated it). Writes the reply into <paramref name="reply"/>
     /// (at least <see cref="ProtocolConstants.HeaderSize"/> + <see cref="MaxOutputSize"/> bytes) and returns its length.
     /// </summary>
-    public int Process(Session session, ReadOnlySpan<byte> request, int length, bool carriedDescriptors, Span<byte> reply)
+    public int Process(Session session, ReadOnlySpan<byte> request, int length, bool carriedDescriptors, Span<byte> reply, out SupHost.Native.SafeFd? descriptor)
     {
+        descriptor = null;
         session.CountRequest();
         MessageHeader header = request.Length >= ProtocolConstants.HeaderSize ? MessageHeader.Read(request) : default;
         CallResult result = Validate(session, header, length, carriedDescriptors, out FunctionSpec? spec);
@@ -59,6 +60,7 @@ internal sealed class Dispatcher
 
         new MessageHeader(ProtocolConstants.HeaderMagic, HeaderFlags.Reply, 0, header.Function, (uint)result.OutputLength, 0, result.Status, header.Sequence, 0)
             .Write(reply);
+        descriptor = result.Descriptor;
         return ProtocolConstants.HeaderSize + result.OutputLength;
     }
 
@@ -183,6 +185,11 @@ internal sealed class Dispatcher
         SupFunction.ModuleCallService => ModuleCallService(session, input, output),
         SupFunction.ModuleLockDown => Outcome(_driver.Modules.LockDown(session, out string? lockMessage), lockMessage),
         SupFunction.ListModules => Json(output, _driver.Modules.Snapshot(), ListingJsonContext.Default.ListModuleInfo),
+        SupFunction.PageAlloc => PageAlloc(session, input, output),
+        SupFunction.PageFree => Outcome(_driver.Memory.Free(session, HandleRequest.Read(input).Handle, out string? freeMessage), freeMessage),
+        SupFunction.PageLock => PageLock(session, input),
+        SupFunction.PageProtect => PageProtect(session, input),
+        SupFunction.ListMemory => Json(output, _driver.Memory.Snapshot(), ListingJsonContext.Default.ListMemoryInfo),
         _ => CallResult.Fail(SupStatus.UnknownFunction, $"function {(uint)header.Function} has no handler"),
     };
 
@@ -357,13 +364,13 @@ internal sealed class Dispatcher
 
     private CallResult ModuleLoadOrFree(Session session, ReadOnlySpan<byte> input, bool load)
     {
-        ModuleHandleRequest request = ModuleHandleRequest.Read(input, out uint reserved);
-        if (reserved != 0 || (request.Flags & ~ModuleHandleRequest.PinFlag) != 0)
+        HandleFlagsRequest request = HandleFlagsRequest.Read(input, out uint reserved);
+        if (reserved != 0 || (request.Flags & ~HandleFlagsRequest.PinFlag) != 0)
         {
-            return CallResult.Fail(SupStatus.InvalidParameter, $"flags 0x{request.Flags:x} may only use 0x{ModuleHandleRequest.PinFlag:x}; reserved must be 0");
+            return CallResult.Fail(SupStatus.InvalidParameter, $"flags 0x{request.Flags:x} may only use 0x{HandleFlagsRequest.PinFlag:x}; reserved must be 0");
         }
 
-        bool pin = (request.Flags & ModuleHandleRequest.PinFlag) != 0;
+        bool pin = (request.Flags & HandleFlagsRequest.PinFlag) != 0;
         string? message;
         SupStatus status = load
             ? _driver.Modules.Load(session, request.Handle, pin, out message)
@@ -403,6 +410,44 @@ internal sealed class Dispatcher
         return reserved != 0
             ? CallResult.Fail(SupStatus.InvalidParameter, "the reserved field must be 0")
             : _driver.Modules.CallService(session, name, operation, argument, input[ServiceCallRequest.FixedSize..], output);
+    }
+
+    private CallResult PageAlloc(Session session, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        PageAllocRequest request = PageAllocRequest.Read(input);
+        if ((request.Flags & ~PageAllocRequest.LockFlag) != 0)
+        {
+            return CallResult.Fail(SupStatus.InvalidParameter, $"flags 0x{request.Flags:x} may only use 0x{PageAllocRequest.LockFlag:x}");
+        }
+
+        SupStatus status = _driver.Memory.Allocate(session, request.Pages, (request.Flags & PageAllocRequest.LockFlag) != 0, out SupObject? obj, out string? message);
+        if (status != SupStatus.Success)
+        {
+            return CallResult.Fail(status, message ?? status.ToString());
+        }
+
+        var block = (Memory.MemoryBlock)obj!.Payload!;
+        new PageAllocReply(obj.Handle, (ulong)block.Mapping.Length).Write(output);
+        return new CallResult(SupStatus.Success, PageAllocReply.Size, null, Descriptor: block.Fd);
+    }
+
+    private CallResult PageLock(Session session, ReadOnlySpan<byte> input)
+    {
+        HandleFlagsRequest request = HandleFlagsRequest.Read(input, out uint reserved);
+        if (reserved != 0 || (request.Flags & ~HandleFlagsRequest.PinFlag) != 0)
+        {
+            return CallResult.Fail(SupStatus.InvalidParameter, $"flags 0x{request.Flags:x} may only use 0x{HandleFlagsRequest.PinFlag:x} (unlock); reserved must be 0");
+        }
+
+        return Outcome(_driver.Memory.Lock(session, request.Handle, (request.Flags & HandleFlagsRequest.PinFlag) != 0, out string? message), message);
+    }
+
+    private CallResult PageProtect(Session session, ReadOnlySpan<byte> input)
+    {
+        PageProtectRequest request = PageProtectRequest.Read(input, out uint reserved);
+        return reserved != 0
+            ? CallResult.Fail(SupStatus.InvalidParameter, "the reserved field must be 0")
+            : Outcome(_driver.Memory.Protect(session, request, out string? message), message);
     }
 
     private static CallResult Outcome(SupStatus status, string? message) =>

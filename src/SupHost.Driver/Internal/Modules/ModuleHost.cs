@@ -16,14 +16,16 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
     private readonly LoadedModule _module;
     private readonly ObjectManager _objects;
     private readonly ComponentRegistry _components;
+    private readonly MemoryManager _memory;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly List<uint> _types = [];
     private readonly List<ModuleTimer> _timers = [];
     private bool _disposed;
 
-    public ModuleHost(ModuleLoader loader, LoadedModule module, ObjectManager objects, ComponentRegistry components, ILogger logger)
+    public ModuleHost(ModuleLoader loader, LoadedModule module, ObjectManager objects, ComponentRegistry components, MemoryManager memory, ILogger logger)
     {
+        _memory = memory;
         _loader = loader;
         _module = module;
         _objects = objects;
@@ -120,7 +122,7 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
         throw new NotSupportedException("event semaphores arrive with the memory and GIP services; this daemon does not offer them yet");
 
     Memory<byte> IModuleMemory.View(ISessionIdentity holder, ulong handle) =>
-        throw new NotSupportedException("shared memory arrives with the memory and GIP services; this daemon does not offer it yet");
+        _memory.View(Holder(holder), handle, _module.Name);
 
     ulong IModuleComponents.Register(IComponentFactory factory)
     {
