@@ -263,7 +263,43 @@ public sealed class SupClient : IDisposable
     /// Sends one request and returns the reply's status and payload (a copy). Errors throw
     /// <see cref="SupException"/> with the daemon's message. The building block of every typed call.
     /// </summary>
-    public SupReply Call(SupFunction function, ReadOnlySpan<byte> input, int outputSize)
+    public SupReply Call(SupFunction function, ReadOnlySpan<byte> input, int outputSize) => Call(function, input, outputSize, descriptors: null);
+
+    /// <summary>
+    /// Allocates <paramref name="pages"/> 4 KiB pages the daemon (and its modules) share with this
+    /// process, mapped read-write here. Disposing the result unmaps it and frees the allocation.
+    /// </summary>
+    public SharedMemory AllocatePages(uint pages, bool locked = false)
+    {
+        Span<byte> input = stackalloc byte[PageAllocRequest.Size];
+        new PageAllocRequest(pages, locked ? PageAllocRequest.LockFlag : 0).Write(input);
+        var descriptors = new List<SafeFd>();
+        try
+        {
+            PageAllocReply reply = PageAllocReply.Read(Call(SupFunction.PageAlloc, input, PageAllocReply.Size, descriptors).Payload);
+            if (descriptors.Count != 1)
+            {
+                throw new SupException(SupStatus.ProtocolError, $"the allocation reply carried {descriptors.Count} descriptors instead of 1");
+            }
+
+            SafeFd fd = descriptors[0];
+            descriptors.Clear();
+            return new SharedMemory(this, reply.Handle, fd, (long)reply.Length);
+        }
+        finally
+        {
+            descriptors.ForEach(d => d.Dispose());
+        }
+    }
+
+    /// <summary>Every allocation by session (full sessions only).</summary>
+    public IReadOnlyList<MemoryInfo> ListMemory() => Listing(SupFunction.ListMemory, ListingJsonContext.Default.ListMemoryInfo);
+
+    internal SupStatus HandleFlagsCall(SupFunction function, ulong handle, bool flag) => ModuleHandleCall(function, handle, flag);
+
+    internal SupStatus HandleCallInternal(SupFunction function, ulong handle) => HandleCall(function, handle);
+
+    private SupReply Call(SupFunction function, ReadOnlySpan<byte> input, int outputSize, List<SafeFd>? descriptors)
     {
         lock (_gate)
         {
@@ -278,7 +314,7 @@ public sealed class SupClient : IDisposable
             MessageHeader.ForRequest(_cookie, function, input.Length, outputSize, sequence).Write(_buffer);
             input.CopyTo(_buffer.AsSpan(ProtocolConstants.HeaderSize));
             Send(ProtocolConstants.HeaderSize + input.Length);
-            return Receive(function, sequence);
+            return Receive(function, sequence, descriptors);
         }
     }
 
@@ -356,14 +392,25 @@ public sealed class SupClient : IDisposable
         }
     }
 
-    private unsafe SupReply Receive(SupFunction function, uint sequence)
+    private unsafe SupReply Receive(SupFunction function, uint sequence, List<SafeFd>? descriptors)
     {
         while (true)
         {
             ReceiveResult received;
+            var fds = new List<SafeFd>();
             fixed (byte* p = _buffer)
             {
-                received = Libc.ReceiveMessage(_fd, p, _buffer.Length);
+                received = Libc.ReceiveMessage(_fd, p, _buffer.Length, fds);
+            }
+
+            // Descriptors are wrapped as they arrive; keep them only for a caller that expects them.
+            if (descriptors is not null && received.Error == Errno.None)
+            {
+                descriptors.AddRange(fds);
+            }
+            else
+            {
+                fds.ForEach(f => f.Dispose());
             }
 
             if (received.Error == Errno.EAGAIN)
@@ -389,6 +436,8 @@ public sealed class SupClient : IDisposable
 
             if (header.Sequence != sequence)
             {
+                descriptors?.ForEach(d => d.Dispose());
+                descriptors?.Clear();
                 // A late reply to a request that timed out: skip it.
                 continue;
             }

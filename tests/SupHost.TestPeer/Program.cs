@@ -71,6 +71,53 @@ try
             return 0;
         }
 
+        case "hold-memory":
+        {
+            // Allocates pages, writes them, then waits to be killed.
+            using SupClient client = SupClient.Connect(new SupClientOptions { RunDirectory = runDir });
+            SharedMemory memory = client.AllocatePages(uint.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), locked: true);
+            memory.Span.Fill(0x77);
+            Console.WriteLine($"READY {client.SessionId}");
+            Console.Out.Flush();
+            _ = Console.In.ReadToEnd();
+            GC.KeepAlive(memory);
+            return 0;
+        }
+
+        case "protect-fault":
+        {
+            // Makes its second page read-only, then writes the first (fine) and the second (faults).
+            using SupClient client = SupClient.Connect(new SupClientOptions { RunDirectory = runDir });
+            using SharedMemory memory = client.AllocatePages(2);
+            memory.Protect(4096, 4096, PageProtection.Read);
+            memory.Span[0] = 1;
+            Console.WriteLine("WROTE first page");
+            Console.Out.Flush();
+            memory.Span[4096] = 1;
+            Console.WriteLine("WROTE second page");
+            return 0;
+        }
+
+        case "map-received":
+        {
+            // Receives a memory descriptor over a Unix socket, maps it, prints its first 8 bytes and writes 8 at 4096.
+            using SupHost.Native.SafeFd socket = SupHost.Native.Libc.Socket(SupHost.Native.Libc.AF_UNIX, SupHost.Native.Libc.SOCK_SEQPACKET);
+            SupHost.Native.Libc.Connect(socket, args[1]);
+            var fds = new List<SupHost.Native.SafeFd>();
+            unsafe
+            {
+                byte* buffer = stackalloc byte[16];
+                SupHost.Native.Libc.ReceiveMessage(socket, buffer, 16, fds);
+            }
+
+            using SupHost.Native.SafeFd memoryFd = fds.Single();
+            using SupHost.Native.MappedMemory map = SupHost.Native.Libc.Map(memoryFd, long.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), SupHost.Native.Libc.PROT_READ | SupHost.Native.Libc.PROT_WRITE);
+            Console.WriteLine($"READ {Convert.ToHexStringLower(map.AsSpan()[..8])}");
+            "from the peer"u8.CopyTo(map.AsSpan()[4096..]);
+            Console.WriteLine("WROTE");
+            return 0;
+        }
+
         default:
             Console.Error.WriteLine($"unknown command {args[0]}");
             return 2;

@@ -12,9 +12,11 @@ namespace SupHost.TestModules.Flaky;
 public sealed class FlakyModule : ISupModule
 {
     private static int s_initAttempts;
+    private IModuleHost? _host;
 
     public void Initialize(IModuleHost host)
     {
+        _host = host;
         if (Interlocked.Increment(ref s_initAttempts) == 1)
         {
             throw new InvalidOperationException("first init fails on purpose");
@@ -32,6 +34,25 @@ public sealed class FlakyModule : ISupModule
     public static int Sleep(ref ModuleCall call)
     {
         Thread.Sleep((int)call.Argument);
+        return 0;
+    }
+
+    /// <summary>Copies the caller's allocation (handle in the argument) from the offset in the operation into the output.</summary>
+    [SupEntryPoint]
+    public int Peek(ref ModuleCall call)
+    {
+        Span<byte> memory = _host!.Memory.View(call.Session, call.Argument).Span;
+        int length = Math.Min(call.Output.Length, memory.Length - (int)call.Operation);
+        memory.Slice((int)call.Operation, length).CopyTo(call.Output);
+        call.OutputLength = length;
+        return 0;
+    }
+
+    /// <summary>Writes the input into the caller's allocation (handle in the argument) at the offset in the operation.</summary>
+    [SupEntryPoint]
+    public int Poke(ref ModuleCall call)
+    {
+        call.Input.CopyTo(_host!.Memory.View(call.Session, call.Argument).Span[(int)call.Operation..]);
         return 0;
     }
 
