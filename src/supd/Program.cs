@@ -87,6 +87,10 @@ root.SetAction(async parse =>
         AllowLockDown = settings.AllowLockDown,
         SlowCallThreshold = TimeSpan.FromMilliseconds(settings.SlowCallMilliseconds),
         UnloadTimeout = TimeSpan.FromSeconds(settings.UnloadTimeoutSeconds),
+        MaxPagesPerAllocation = settings.MaxPagesPerAllocation,
+        MaxPagesPerSession = settings.MaxPagesPerSession,
+        MaxPagesTotal = settings.MaxPagesTotal,
+        MaxLockedPages = settings.MaxLockedPages,
     };
     if (options.Validate() is string problem)
     {

@@ -31,4 +31,12 @@ internal sealed class SupdSettings
     public int SlowCallMilliseconds { get; set; } = 1000;
 
     public double UnloadTimeoutSeconds { get; set; } = 10;
+
+    public int MaxPagesPerAllocation { get; set; } = 131072;
+
+    public long MaxPagesPerSession { get; set; } = 131072;
+
+    public long MaxPagesTotal { get; set; } = 524288;
+
+    public long MaxLockedPages { get; set; } = 16384;
 }

@@ -4,6 +4,7 @@ using SupHost.Protocol;
 // Usage:
 //   peer connect RUNDIR full|restricted [open TYPE NAME]   prints "OK <session>" or "STATUS <name>"
 //   peer hold RUNDIR OBJECTS FACTORIES                     registers, prints "READY <session>", waits for stdin to close
+//   peer hold-module RUNDIR MODULE | hold-memory RUNDIR PAGES | protect-fault RUNDIR PAGES | map-received SOCKET LENGTH
 if (args.Length < 3)
 {
     Console.Error.WriteLine("usage: peer connect RUNDIR full|restricted [open TYPE NAME] | peer hold RUNDIR OBJECTS FACTORIES");
@@ -88,7 +89,7 @@ try
         {
             // Makes its second page read-only, then writes the first (fine) and the second (faults).
             using SupClient client = SupClient.Connect(new SupClientOptions { RunDirectory = runDir });
-            using SharedMemory memory = client.AllocatePages(2);
+            using SharedMemory memory = client.AllocatePages(uint.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
             memory.Protect(4096, 4096, PageProtection.Read);
             memory.Span[0] = 1;
             Console.WriteLine("WROTE first page");
