@@ -12,6 +12,7 @@ var root = new RootCommand("supctl: inspect and drive the SupHost daemon (supd).
     FactoriesCommand.Create(),
     ModulesCommand.Create(),
     ModuleCommand.Create(),
+    MemoryCommand.Create(),
 };
 
 ParseResult parse = root.Parse(args);

@@ -84,6 +84,9 @@ public class MemoryTests
             Assert.Equal(sessionId, held.SessionId);
             Assert.Equal(16, held.Pages);
             Assert.True(held.Locked);
+            (int code, string table, _) = Tool.Supctl("memory", "--run-dir", daemon.RunDir);
+            Assert.Equal(0, code);
+            Assert.Contains($"{held.Handle}  {sessionId}        16     yes", table, StringComparison.Ordinal);
             Assert.Equal(mapsBefore + 1, MemfdMappings(daemon));
             peer.Kill();
             peer.WaitForExit();
