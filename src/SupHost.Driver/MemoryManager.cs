@@ -34,26 +34,25 @@ public sealed class MemoryManager
     public long LockedPages => Interlocked.Read(ref _lockedPages);
 
     /// <summary>Every allocation, by session.</summary>
-    public List<MemoryInfo> Snapshot() => _objects.Snapshot()
-        .Where(o => o.TypeId == (uint)ObjectTypeId.Memory)
-        .Select(o => (Info: o, Block: Block(Convert.ToUInt64(o.Handle[2..], 16))))
-        .Where(x => x.Block is not null)
-        .Select(x =>
+    public List<MemoryInfo> Snapshot()
+    {
+        List<SupObject> allocations = _objects.OfType(_type.Id);
+        lock (_lock)
         {
-            lock (_lock)
-            {
-                return new MemoryInfo
+            return allocations
+                .Select(o => (o.Handle, Block: (MemoryBlock)o.Payload!))
+                .Select(x => new MemoryInfo
                 {
-                    Handle = x.Info.Handle,
-                    SessionId = x.Block!.SessionId,
+                    Handle = $"0x{x.Handle:x16}",
+                    SessionId = x.Block.SessionId,
                     Pages = x.Block.Pages,
                     Locked = x.Block.Locked,
                     Modules = x.Block.Viewers.Order(StringComparer.Ordinal).ToList(),
-                };
-            }
-        })
-        .OrderBy(m => m.SessionId)
-        .ToList();
+                })
+                .OrderBy(m => m.SessionId)
+                .ToList();
+        }
+    }
 
     internal SupStatus Allocate(Session session, uint pages, bool lockPages, out SupObject? obj, out string? message)
     {
@@ -227,8 +226,6 @@ public sealed class MemoryManager
 
     private MemoryBlock? Held(IObjectHolder holder, ulong handle) =>
         _objects.Resolve(holder, handle)?.Payload as MemoryBlock;
-
-    private MemoryBlock? Block(ulong handle) => _objects.Peek(handle)?.Payload as MemoryBlock;
 
     private static string NotHeld(ulong handle) => $"handle 0x{handle:x16} is not an allocation this session holds";
 

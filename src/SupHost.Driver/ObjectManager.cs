@@ -165,12 +165,12 @@ public sealed class ObjectManager
         }
     }
 
-    /// <summary>The live object behind <paramref name="handle"/> whoever holds it, for the daemon's own listings.</summary>
-    internal SupObject? Peek(ulong handle)
+    /// <summary>The live objects of one type, whoever holds them, for the daemon's own listings.</summary>
+    internal List<SupObject> OfType(uint typeId)
     {
         lock (_lock)
         {
-            return _byHandle.GetValueOrDefault(handle);
+            return _byHandle.Values.Where(o => o.Type.Id == typeId).ToList();
         }
     }
 
