@@ -77,7 +77,7 @@ public sealed class SharedMemory : IDisposable
         Descriptor.Dispose();
         try
         {
-            _client.HandleCallInternal(SupFunction.PageFree, Handle);
+            _client.HandleCall(SupFunction.PageFree, Handle);
         }
         catch (SupException ex) when (ex.Status is SupStatus.Disconnected or SupStatus.InvalidHandle)
         {

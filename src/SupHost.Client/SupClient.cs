@@ -204,13 +204,13 @@ public sealed class SupClient : IDisposable
     /// Runs an opened module's init (LDR_LOAD); <see cref="SupStatus.AlreadyLoaded"/> when it ran before.
     /// With <paramref name="pin"/> the daemon keeps the module loaded after this session ends.
     /// </summary>
-    public SupStatus LoadModule(ulong module, bool pin = false) => ModuleHandleCall(SupFunction.ModuleLoad, module, pin);
+    public SupStatus LoadModule(ulong module, bool pin = false) => HandleFlagsCall(SupFunction.ModuleLoad, module, pin);
 
     /// <summary>
     /// Drops this session's reference (LDR_FREE), and with <paramref name="unpin"/> the daemon's pin;
     /// <see cref="SupStatus.ModuleUnloaded"/> when that was the last and the module was unloaded.
     /// </summary>
-    public SupStatus FreeModule(ulong module, bool unpin = false) => ModuleHandleCall(SupFunction.ModuleFree, module, unpin);
+    public SupStatus FreeModule(ulong module, bool unpin = false) => HandleFlagsCall(SupFunction.ModuleFree, module, unpin);
 
     /// <summary>Resolves an exported entry point of a loaded module (LDR_GET_SYMBOL).</summary>
     public ulong GetSymbol(ulong module, string symbol)
@@ -295,10 +295,6 @@ public sealed class SupClient : IDisposable
     /// <summary>Every allocation by session (full sessions only).</summary>
     public IReadOnlyList<MemoryInfo> ListMemory() => Listing(SupFunction.ListMemory, ListingJsonContext.Default.ListMemoryInfo);
 
-    internal SupStatus HandleFlagsCall(SupFunction function, ulong handle, bool flag) => ModuleHandleCall(function, handle, flag);
-
-    internal SupStatus HandleCallInternal(SupFunction function, ulong handle) => HandleCall(function, handle);
-
     private SupReply Call(SupFunction function, ReadOnlySpan<byte> input, int outputSize, List<SafeFd>? descriptors)
     {
         lock (_gate)
@@ -346,14 +342,14 @@ public sealed class SupClient : IDisposable
         ServerVersion = reply.ServerVersion;
     }
 
-    private SupStatus ModuleHandleCall(SupFunction function, ulong module, bool flag)
+    internal SupStatus HandleFlagsCall(SupFunction function, ulong handle, bool flag)
     {
         Span<byte> input = stackalloc byte[HandleFlagsRequest.Size];
-        new HandleFlagsRequest(module, flag ? HandleFlagsRequest.PinFlag : 0).Write(input);
+        new HandleFlagsRequest(handle, flag ? HandleFlagsRequest.PinFlag : 0).Write(input);
         return Call(function, input, 0).Status;
     }
 
-    private SupStatus HandleCall(SupFunction function, ulong handle)
+    internal SupStatus HandleCall(SupFunction function, ulong handle)
     {
         Span<byte> input = stackalloc byte[HandleRequest.Size];
         new HandleRequest(handle).Write(input);
@@ -397,20 +393,11 @@ public sealed class SupClient : IDisposable
         while (true)
         {
             ReceiveResult received;
-            var fds = new List<SafeFd>();
             fixed (byte* p = _buffer)
             {
-                received = Libc.ReceiveMessage(_fd, p, _buffer.Length, fds);
-            }
-
-            // Descriptors are wrapped as they arrive; keep them only for a caller that expects them.
-            if (descriptors is not null && received.Error == Errno.None)
-            {
-                descriptors.AddRange(fds);
-            }
-            else
-            {
-                fds.ForEach(f => f.Dispose());
+                // Descriptors land in the caller's list when it expects some; otherwise the native
+                // layer closes them as they arrive. No list is allocated on the common path.
+                received = Libc.ReceiveMessage(_fd, p, _buffer.Length, descriptors);
             }
 
             if (received.Error == Errno.EAGAIN)
