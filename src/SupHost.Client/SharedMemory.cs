@@ -75,17 +75,6 @@ public sealed class SharedMemory : IDisposable
 
         _mapping.Dispose();
         Descriptor.Dispose();
-        try
-        {
-            _client.HandleCall(SupFunction.PageFree, Handle);
-        }
-        catch (SupException ex) when (ex.Status is SupStatus.Disconnected or SupStatus.InvalidHandle)
-        {
-            // The session ended first, and with it the allocation.
-        }
-        catch (ObjectDisposedException)
-        {
-            // The client was disposed first: its session's end freed the allocation.
-        }
+        _client.CloseQuietly(SupFunction.PageFree, Handle);
     }
 }

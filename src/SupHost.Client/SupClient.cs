@@ -273,27 +273,47 @@ public sealed class SupClient : IDisposable
     {
         Span<byte> input = stackalloc byte[PageAllocRequest.Size];
         new PageAllocRequest(pages, locked ? PageAllocRequest.LockFlag : 0).Write(input);
+        (SupReply reply, SafeFd fd) = CallForDescriptor(SupFunction.PageAlloc, input, PageAllocReply.Size);
+        PageAllocReply allocation = PageAllocReply.Read(reply.Payload);
+        return new SharedMemory(this, allocation.Handle, fd, (long)allocation.Length);
+    }
+
+    /// <summary>
+    /// Creates an event semaphore of this session; the daemon sends its eventfd, so waiting and
+    /// signalling here cost no round trip. Disposing the result closes it.
+    /// </summary>
+    public EventSemaphore CreateEvent(EventKind kind = EventKind.AutoReset)
+    {
+        Span<byte> input = stackalloc byte[EventCreateRequest.Size];
+        new EventCreateRequest(kind).Write(input);
+        (SupReply reply, SafeFd fd) = CallForDescriptor(SupFunction.EventCreate, input, HandleReply.Size);
+        return new EventSemaphore(this, HandleReply.Read(reply.Payload).Handle, kind, fd);
+    }
+
+    /// <summary>Every allocation by session (full sessions only).</summary>
+    public IReadOnlyList<MemoryInfo> ListMemory() => Listing(SupFunction.ListMemory, ListingJsonContext.Default.ListMemoryInfo);
+
+    /// <summary>A call whose reply carries exactly one descriptor, which the caller then owns.</summary>
+    private (SupReply Reply, SafeFd Descriptor) CallForDescriptor(SupFunction function, ReadOnlySpan<byte> input, int outputSize)
+    {
         var descriptors = new List<SafeFd>();
         try
         {
-            PageAllocReply reply = PageAllocReply.Read(Call(SupFunction.PageAlloc, input, PageAllocReply.Size, descriptors).Payload);
+            SupReply reply = Call(function, input, outputSize, descriptors);
             if (descriptors.Count != 1)
             {
-                throw new SupException(SupStatus.ProtocolError, $"the allocation reply carried {descriptors.Count} descriptors instead of 1");
+                throw new SupException(SupStatus.ProtocolError, $"the {function} reply carried {descriptors.Count} descriptors instead of 1");
             }
 
             SafeFd fd = descriptors[0];
             descriptors.Clear();
-            return new SharedMemory(this, reply.Handle, fd, (long)reply.Length);
+            return (reply, fd);
         }
         finally
         {
             descriptors.ForEach(d => d.Dispose());
         }
     }
-
-    /// <summary>Every allocation by session (full sessions only).</summary>
-    public IReadOnlyList<MemoryInfo> ListMemory() => Listing(SupFunction.ListMemory, ListingJsonContext.Default.ListMemoryInfo);
 
     private SupReply Call(SupFunction function, ReadOnlySpan<byte> input, int outputSize, List<SafeFd>? descriptors)
     {
@@ -347,6 +367,23 @@ public sealed class SupClient : IDisposable
         Span<byte> input = stackalloc byte[HandleFlagsRequest.Size];
         new HandleFlagsRequest(handle, flag ? HandleFlagsRequest.PinFlag : 0).Write(input);
         return Call(function, input, 0).Status;
+    }
+
+    /// <summary>Closes an object of this session, ignoring that the session (and with it the object) may be gone already.</summary>
+    internal void CloseQuietly(SupFunction function, ulong handle)
+    {
+        try
+        {
+            HandleCall(function, handle);
+        }
+        catch (SupException ex) when (ex.Status is SupStatus.Disconnected or SupStatus.InvalidHandle)
+        {
+            // The session ended first, and with it the object.
+        }
+        catch (ObjectDisposedException)
+        {
+            // The client was disposed first: its session's end closed the object.
+        }
     }
 
     internal SupStatus HandleCall(SupFunction function, ulong handle)

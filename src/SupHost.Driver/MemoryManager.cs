@@ -201,13 +201,7 @@ public sealed class MemoryManager
         }
 
         // Drop every reference the session holds: the allocation is gone for it.
-        SupStatus status;
-        do
-        {
-            status = _objects.Release(session, handle);
-        }
-        while (status == SupStatus.Success);
-
+        SupStatus status = _objects.ReleaseEvery(session, handle);
         message = null;
         return status == SupStatus.ObjectDestroyed ? SupStatus.Success : status;
     }

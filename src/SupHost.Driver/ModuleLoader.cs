@@ -23,6 +23,7 @@ public sealed partial class ModuleLoader
     private readonly ObjectManager _objects;
     private readonly ComponentRegistry _components;
     private readonly MemoryManager _memory;
+    private readonly EventManager _events;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly Lock _transition = new();
@@ -36,9 +37,10 @@ public sealed partial class ModuleLoader
     private long _unloaded;
     private long _collected;
 
-    internal ModuleLoader(DriverOptions options, ObjectManager objects, ComponentRegistry components, MemoryManager memory, ILoggerFactory loggerFactory)
+    internal ModuleLoader(DriverOptions options, ObjectManager objects, ComponentRegistry components, MemoryManager memory, EventManager events, ILoggerFactory loggerFactory)
     {
         _memory = memory;
+        _events = events;
         _options = options;
         _objects = objects;
         _components = components;

@@ -274,6 +274,29 @@ public sealed class ObjectManager
     }
 
     /// <summary>
+    /// Drops all of <paramref name="holder"/>'s references to one object (closing it for that
+    /// holder). Returns <see cref="SupStatus.ObjectDestroyed"/> when that destroyed it,
+    /// <see cref="SupStatus.Success"/> when others still hold it.
+    /// </summary>
+    public SupStatus ReleaseEvery(IObjectHolder holder, ulong handle)
+    {
+        SupStatus status = Release(holder, handle);
+        if (status != SupStatus.Success)
+        {
+            return status;
+        }
+
+        // Release until the holder has none left: InvalidHandle then means others still hold it.
+        do
+        {
+            status = Release(holder, handle);
+        }
+        while (status == SupStatus.Success);
+
+        return status == SupStatus.ObjectDestroyed ? status : SupStatus.Success;
+    }
+
+    /// <summary>
     /// Drops every reference <paramref name="holder"/> holds (a session ending), running the
     /// destructors of the objects that had no other holder. Returns how many were destroyed.
     /// </summary>

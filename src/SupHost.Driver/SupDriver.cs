@@ -47,7 +47,8 @@ public sealed class SupDriver : IDisposable
         Objects.DestructorFailed = (obj, ex) => DriverLog.DestructorThrew(_logger, ex, $"0x{obj.Handle:x16}", obj.Type.Name);
         Components = new ComponentRegistry();
         Memory = new MemoryManager(options, Objects);
-        Modules = new ModuleLoader(options, Objects, Components, Memory, loggerFactory);
+        Events = new EventManager(Objects);
+        Modules = new ModuleLoader(options, Objects, Components, Memory, Events, loggerFactory);
         Dispatcher = new Dispatcher(this, _logger, options.MaxRequestSize);
     }
 
@@ -62,6 +63,9 @@ public sealed class SupDriver : IDisposable
 
     /// <summary>Shared pages.</summary>
     public MemoryManager Memory { get; }
+
+    /// <summary>Event semaphores.</summary>
+    public EventManager Events { get; }
 
     /// <summary>The module loader.</summary>
     public ModuleLoader Modules { get; }

@@ -33,6 +33,8 @@ public enum Errno
     ENOTDIR = 20,
     /// <summary>Invalid argument.</summary>
     EINVAL = 22,
+    /// <summary>Too many open files in the system.</summary>
+    ENFILE = 23,
     /// <summary>Too many open files.</summary>
     EMFILE = 24,
     /// <summary>Broken pipe.</summary>

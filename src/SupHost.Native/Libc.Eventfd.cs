@@ -84,4 +84,35 @@ public static partial class Libc
             }
         }
     }
+
+    /// <summary>
+    /// Waits up to <paramref name="timeoutMs"/> (-1: forever) for the event to be signalled. With
+    /// <paramref name="consume"/> (auto-reset) the wait takes the signal, so of several waiters only
+    /// one succeeds per signal; without it (multi) the event stays signalled. True when signalled.
+    /// </summary>
+    public static bool WaitEvent(SafeFd fd, bool consume, int timeoutMs)
+    {
+        if (!consume)
+        {
+            return WaitReadable(fd, timeoutMs);
+        }
+
+        long deadline = timeoutMs < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMs;
+        while (!TryConsumeEvent(fd))
+        {
+            // Another waiter may take the signal between poll and read: then wait again for what is left.
+            long left = deadline == long.MaxValue ? -1 : deadline - Environment.TickCount64;
+            if (left < 0 && deadline != long.MaxValue)
+            {
+                return false;
+            }
+
+            if (!WaitReadable(fd, (int)Math.Min(left, int.MaxValue)) && deadline != long.MaxValue)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

@@ -58,6 +58,10 @@ public sealed record FunctionSpec(SupFunction Function, int MinInput, int MaxInp
             new(SupFunction.PageLock, HandleFlagsRequest.Size, HandleFlagsRequest.Size, 0, false, false),
             new(SupFunction.PageProtect, PageProtectRequest.Size, PageProtectRequest.Size, 0, false, false),
             new(SupFunction.ListMemory, 0, 0, MinVariableOutput, true, false),
+            new(SupFunction.EventCreate, EventCreateRequest.Size, EventCreateRequest.Size, HandleReply.Size, false, false),
+            new(SupFunction.EventSignal, HandleRequest.Size, HandleRequest.Size, 0, false, false),
+            new(SupFunction.EventReset, HandleRequest.Size, HandleRequest.Size, 0, false, false),
+            new(SupFunction.EventClose, HandleRequest.Size, HandleRequest.Size, 0, false, false),
         ];
 
         var table = new FunctionSpec?[(int)specs.Max(s => s.Function) + 1];

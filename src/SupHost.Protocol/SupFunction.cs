@@ -83,4 +83,16 @@ public enum SupFunction : uint
 
     /// <summary>Every allocation by session (JSON reply).</summary>
     ListMemory = 44,
+
+    /// <summary>Create an event semaphore (SUPSemEventCreate / SUPSemEventMultiCreate); the reply carries its eventfd.</summary>
+    EventCreate = 50,
+
+    /// <summary>Signal an event this session holds (clients usually write the eventfd directly).</summary>
+    EventSignal = 51,
+
+    /// <summary>Reset an event this session holds to non-signalled.</summary>
+    EventReset = 52,
+
+    /// <summary>Close an event: the session drops every reference it holds.</summary>
+    EventClose = 53,
 }

@@ -131,4 +131,7 @@ public enum SupStatus
 
     /// <summary>No module of that name, opened by this session, handles service requests.</summary>
     ServiceNotFound = -38,
+
+    /// <summary>A wait ended at its timeout without the event being signalled.</summary>
+    WaitTimedOut = -39,
 }

@@ -4,7 +4,8 @@ using SupHost.Protocol;
 // Usage:
 //   peer connect RUNDIR full|restricted [open TYPE NAME]   prints "OK <session>" or "STATUS <name>"
 //   peer hold RUNDIR OBJECTS FACTORIES                     registers, prints "READY <session>", waits for stdin to close
-//   peer hold-module RUNDIR MODULE | hold-memory RUNDIR PAGES | protect-fault RUNDIR PAGES | map-received SOCKET LENGTH
+//   peer hold-module RUNDIR MODULE | hold-memory RUNDIR PAGES | hold-events RUNDIR COUNT
+//   peer protect-fault RUNDIR PAGES | map-received SOCKET LENGTH
 if (args.Length < 3)
 {
     Console.Error.WriteLine("usage: peer connect RUNDIR full|restricted [open TYPE NAME] | peer hold RUNDIR OBJECTS FACTORIES");
@@ -82,6 +83,24 @@ try
             Console.Out.Flush();
             _ = Console.In.ReadToEnd();
             GC.KeepAlive(memory);
+            return 0;
+        }
+
+        case "hold-events":
+        {
+            // Creates events, half auto-reset and half multi, signals them, then waits to be killed.
+            using SupClient client = SupClient.Connect(new SupClientOptions { RunDirectory = runDir });
+            var events = new List<EventSemaphore>();
+            for (int i = 0; i < int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture); i++)
+            {
+                events.Add(client.CreateEvent(i % 2 == 0 ? EventKind.AutoReset : EventKind.Multi));
+                events[^1].Signal();
+            }
+
+            Console.WriteLine($"READY {client.SessionId}");
+            Console.Out.Flush();
+            _ = Console.In.ReadToEnd();
+            GC.KeepAlive(events);
             return 0;
         }
 

@@ -6,7 +6,9 @@ namespace SupHost.Samples.Echo;
 
 /// <summary>
 /// The smallest module there is: <c>Nop</c> does nothing (the benchmarks time it) and <c>Echo</c>
-/// returns its input; the operation code, if not zero, is added to every byte.
+/// returns its input; the operation code, if not zero, is added to every byte. <c>Signal</c>
+/// signals the caller's event whose handle is the argument, and <c>Time</c> returns the daemon's
+/// clock: how a module reaches the event and time services.
 /// </summary>
 public sealed class EchoModule : ISupModule
 {
@@ -42,6 +44,24 @@ public sealed class EchoModule : ISupModule
         }
 
         call.OutputLength = call.Input.Length;
+        return 0;
+    }
+
+    /// <summary>Signals the caller's event semaphore whose handle is the argument; returns the host's status.</summary>
+    [SupEntryPoint]
+    public int Signal(ref ModuleCall call) => _host!.Events.Signal(call.Session, call.Argument);
+
+    /// <summary>Writes the module clock's nanoseconds (8 bytes, little-endian) to the output.</summary>
+    [SupEntryPoint]
+    public int Time(ref ModuleCall call)
+    {
+        if (call.Output.Length < sizeof(ulong))
+        {
+            return -1000;
+        }
+
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(call.Output, _host!.Clock.NanoTime);
+        call.OutputLength = sizeof(ulong);
         return 0;
     }
 }

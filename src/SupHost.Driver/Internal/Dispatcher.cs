@@ -190,6 +190,10 @@ internal sealed class Dispatcher
         SupFunction.PageLock => PageLock(session, input),
         SupFunction.PageProtect => PageProtect(session, input),
         SupFunction.ListMemory => Json(output, _driver.Memory.Snapshot(), ListingJsonContext.Default.ListMemoryInfo),
+        SupFunction.EventCreate => EventCreate(session, input, output),
+        SupFunction.EventSignal => Outcome(_driver.Events.Signal(session, HandleRequest.Read(input).Handle, out string? signalMessage), signalMessage),
+        SupFunction.EventReset => Outcome(_driver.Events.Reset(session, HandleRequest.Read(input).Handle, out string? resetMessage), resetMessage),
+        SupFunction.EventClose => Outcome(_driver.Events.Close(session, HandleRequest.Read(input).Handle, out string? closeMessage), closeMessage),
         _ => CallResult.Fail(SupStatus.UnknownFunction, $"function {(uint)header.Function} has no handler"),
     };
 
@@ -429,6 +433,24 @@ internal sealed class Dispatcher
         var block = (Memory.MemoryBlock)obj!.Payload!;
         new PageAllocReply(obj.Handle, (ulong)block.Mapping.Length).Write(output);
         return new CallResult(SupStatus.Success, PageAllocReply.Size, null, Descriptor: block.Fd);
+    }
+
+    private CallResult EventCreate(Session session, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        EventCreateRequest request = EventCreateRequest.Read(input);
+        if (request.Reserved != 0)
+        {
+            return CallResult.Fail(SupStatus.InvalidParameter, "the reserved field must be 0");
+        }
+
+        SupStatus status = _driver.Events.Create(session, request.Kind, out SupObject? obj, out string? message);
+        if (status != SupStatus.Success)
+        {
+            return CallResult.Fail(status, message ?? status.ToString());
+        }
+
+        new HandleReply(obj!.Handle).Write(output);
+        return new CallResult(SupStatus.Success, HandleReply.Size, null, Descriptor: EventManager.Payload(obj)!.Fd);
     }
 
     private CallResult PageLock(Session session, ReadOnlySpan<byte> input)

@@ -56,6 +56,14 @@ public sealed class FlakyModule : ISupModule
         return 0;
     }
 
+    /// <summary>Waits on the caller's event (handle in the argument) for the operation's milliseconds; returns the host's status.</summary>
+    [SupEntryPoint("WaitEvent")]
+    public int WaitOnEvent(ref ModuleCall call) => _host!.Events.Wait(call.Session, call.Argument, (int)call.Operation);
+
+    /// <summary>Resets the caller's event (handle in the argument).</summary>
+    [SupEntryPoint("ResetEvent")]
+    public int ResetOnEvent(ref ModuleCall call) => _host!.Events.Reset(call.Session, call.Argument);
+
     [SupEntryPoint("Fail")]
     public static int ReturnError(ref ModuleCall call) => -4242;
 }

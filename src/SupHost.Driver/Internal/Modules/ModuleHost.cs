@@ -17,15 +17,17 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
     private readonly ObjectManager _objects;
     private readonly ComponentRegistry _components;
     private readonly MemoryManager _memory;
+    private readonly EventManager _events;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly List<uint> _types = [];
     private readonly List<ModuleTimer> _timers = [];
     private bool _disposed;
 
-    public ModuleHost(ModuleLoader loader, LoadedModule module, ObjectManager objects, ComponentRegistry components, MemoryManager memory, ILogger logger)
+    public ModuleHost(ModuleLoader loader, LoadedModule module, ObjectManager objects, ComponentRegistry components, MemoryManager memory, EventManager events, ILogger logger)
     {
         _memory = memory;
+        _events = events;
         _loader = loader;
         _module = module;
         _objects = objects;
@@ -118,8 +120,15 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
         return timer;
     }
 
-    int IModuleEvents.Signal(ISessionIdentity holder, ulong handle) =>
-        throw new NotSupportedException("event semaphores arrive with the memory and GIP services; this daemon does not offer them yet");
+    int IModuleEvents.Signal(ISessionIdentity holder, ulong handle) => (int)_events.Signal(Holder(holder), handle, out _);
+
+    int IModuleEvents.Reset(ISessionIdentity holder, ulong handle) => (int)_events.Reset(Holder(holder), handle, out _);
+
+    int IModuleEvents.Wait(ISessionIdentity holder, ulong handle, int timeoutMilliseconds)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeoutMilliseconds, -1);
+        return (int)_events.Wait(Holder(holder), handle, timeoutMilliseconds, out _);
+    }
 
     Memory<byte> IModuleMemory.View(ISessionIdentity holder, ulong handle) =>
         _memory.View(Holder(holder), handle, _module.Name);
