@@ -10,20 +10,29 @@ internal static class Latency
     /// tenth as many and at least a second, so that both ends run their tier-1 code (the JIT
     /// promotes hot methods in the background after its 100 ms delay).
     /// </summary>
-    public static long[] Sample(int iterations, Action roundTrip, bool longWarmUp = true)
+    public static long[] Sample(int iterations, Action roundTrip, bool longWarmUp = true) => SampleMeasured(
+        iterations,
+        () =>
+        {
+            long start = Stopwatch.GetTimestamp();
+            roundTrip();
+            return Stopwatch.GetTimestamp() - start;
+        },
+        longWarmUp);
+
+    /// <summary>As <see cref="Sample"/>, for subjects that measure themselves: each call returns its sample in ticks.</summary>
+    public static long[] SampleMeasured(int iterations, Func<long> measured, bool longWarmUp = true)
     {
         long warmUntil = Stopwatch.GetTimestamp() + (longWarmUp ? Stopwatch.Frequency : 0);
         for (int i = 0; i < iterations / 10 || Stopwatch.GetTimestamp() < warmUntil; i++)
         {
-            roundTrip();
+            measured();
         }
 
         long[] samples = new long[iterations];
         for (int i = 0; i < iterations; i++)
         {
-            long start = Stopwatch.GetTimestamp();
-            roundTrip();
-            samples[i] = Stopwatch.GetTimestamp() - start;
+            samples[i] = measured();
         }
 
         Array.Sort(samples);

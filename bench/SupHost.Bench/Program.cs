@@ -8,6 +8,7 @@ var scenarios = new Dictionary<string, (string Description, Func<int, List<Measu
     ["roundtrip"] = ("p50/p99 of a no-op request through supd next to a raw SOCK_SEQPACKET ping-pong (C and C#), pinned and across CPUs", RoundtripScenario.Run),
     ["call"] = ("p50/p99 of a module's no-op entry point next to the daemon's no-op request and the raw ping-pong", CallScenario.Run),
     ["pages"] = ("allocate+map+touch+free cycles of shared pages per second next to raw memfd+mmap in process", PagesScenario.Run),
+    ["event"] = ("signal-to-wake latency of event semaphores (signalled here and by a module) next to a raw C eventfd ping-pong", EventScenario.Run),
     ["load-cycle"] = ("module open+init+term+unload cycles per second next to a raw in-process load context cycle", LoadCycleScenario.Run),
 };
 

@@ -98,21 +98,22 @@ public static partial class Libc
         }
 
         long deadline = timeoutMs < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMs;
-        while (!TryConsumeEvent(fd))
+        while (true)
         {
-            // Another waiter may take the signal between poll and read: then wait again for what is left.
-            long left = deadline == long.MaxValue ? -1 : deadline - Environment.TickCount64;
-            if (left < 0 && deadline != long.MaxValue)
+            // Poll first: a waiter usually arrives before the signal, and a read that finds nothing
+            // would be a system call spent for nothing.
+            long left = deadline == long.MaxValue ? -1 : Math.Max(0, deadline - Environment.TickCount64);
+            bool readable = WaitReadable(fd, (int)Math.Min(left, int.MaxValue));
+            if (readable && TryConsumeEvent(fd))
             {
-                return false;
+                return true;
             }
 
-            if (!WaitReadable(fd, (int)Math.Min(left, int.MaxValue)) && deadline != long.MaxValue)
+            // Not readable in time, or another waiter took the signal between poll and read.
+            if (!readable || (left == 0 && deadline != long.MaxValue))
             {
                 return false;
             }
         }
-
-        return true;
     }
 }

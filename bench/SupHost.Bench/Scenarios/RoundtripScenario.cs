@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using SupHost.Client;
 using SupHost.Driver;
@@ -24,7 +23,7 @@ internal static class RoundtripScenario
     public static List<Measurement> Run(int iterations)
     {
         var results = new List<Measurement>();
-        string? pingpong = BuildCFloor();
+        using NativeFloor? pingpong = NativeFloor.Build("pingpong.c");
         int perRound = Math.Max(100, iterations / Rounds);
         foreach ((string suffix, int serverCpu, int clientCpu) in new[] { (string.Empty, 0, 0), ("_cross_cpu", 1, 0) })
         {
@@ -40,7 +39,7 @@ internal static class RoundtripScenario
                 {
                     if (pingpong is not null)
                     {
-                        c.Add(RunCFloor(pingpong, perRound, serverCpu, clientCpu));
+                        c.Add(pingpong.Run(perRound, serverCpu, clientCpu, MessageSize));
                     }
 
                     csharp.Add(Latency.Sample(perRound, echo.Client.RoundTrip, longWarmUp: round == 0));
@@ -66,38 +65,6 @@ internal static class RoundtripScenario
         double supdP50 = results[0].Value;
         results.Add(new("dispatch_nop_in_process", DispatchNanos(iterations * 10) / 1000.0, "us", "supd_nop_p50", supdP50));
         return results;
-    }
-
-    private static string? BuildCFloor()
-    {
-        string source = Path.Combine(AppContext.BaseDirectory, "native", "pingpong.c");
-        string binary = Path.Combine(Path.GetTempPath(), $"suphost-pingpong-{Environment.ProcessId}");
-        try
-        {
-            using Process? gcc = Process.Start(new ProcessStartInfo("gcc", ["-O2", "-o", binary, source]) { UseShellExecute = false });
-            gcc?.WaitForExit();
-            return gcc?.ExitCode == 0 ? binary : null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            Console.Error.WriteLine("gcc not found: the C floor is skipped; the C# ping-pong is the anchor");
-            return null;
-        }
-    }
-
-    private static long[] RunCFloor(string binary, int iterations, int serverCpu, int clientCpu)
-    {
-        var start = new ProcessStartInfo(binary, [iterations.ToString(CultureInfo.InvariantCulture), serverCpu.ToString(CultureInfo.InvariantCulture), clientCpu.ToString(CultureInfo.InvariantCulture), MessageSize.ToString(CultureInfo.InvariantCulture)])
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        using Process process = Process.Start(start)!;
-        string[] lines = process.StandardOutput.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        process.WaitForExit();
-
-        // One sample a line, in nanoseconds; converted to Stopwatch ticks to merge with the others.
-        return lines.Select(l => (long)(long.Parse(l, CultureInfo.InvariantCulture) * (Stopwatch.Frequency / 1e9))).ToArray();
     }
 
     private static double DispatchNanos(int iterations)
