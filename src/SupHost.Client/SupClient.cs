@@ -18,11 +18,13 @@ public sealed class SupClient : IDisposable
     private const int InitialListingSize = ProtocolConstants.MinMaxRequestSize - ProtocolConstants.HeaderSize;
 
     private readonly Lock _gate = new();
+    private readonly Lock _gipGate = new();
     private readonly SafeFd _fd;
     private byte[] _buffer = new byte[ProtocolConstants.HeaderSize + InitialListingSize];
     private ulong _cookie;
     private uint _sequence;
     private int _disposed;
+    private int _gipMappings;
 
     private SupClient(SafeFd fd, string socketPath)
     {
@@ -288,6 +290,47 @@ public sealed class SupClient : IDisposable
         new EventCreateRequest(kind).Write(input);
         (SupReply reply, SafeFd fd) = CallForDescriptor(SupFunction.EventCreate, input, HandleReply.Size);
         return new EventSemaphore(this, HandleReply.Read(reply.Payload).Handle, kind, fd);
+    }
+
+    /// <summary>
+    /// Maps the global information page read-only (restricted sessions may) and returns it with a
+    /// clock that reads nanoseconds from it and the TSC without a system call. The daemon updates
+    /// the page while any session maps it; disposing the result drops this session's mapping.
+    /// </summary>
+    public GipMapping MapGip()
+    {
+        lock (_gipGate)
+        {
+            (SupReply reply, SafeFd fd) = CallForDescriptor(SupFunction.GipMap, ReadOnlySpan<byte>.Empty, GipMapReply.Size);
+            var mapping = new GipMapping(this, fd, (long)GipMapReply.Read(reply.Payload).Length);
+            _gipMappings++;
+            return mapping;
+        }
+    }
+
+    /// <summary>The session maps the GIP once however many <see cref="GipMapping"/>s it has: the last one to go unmaps it.</summary>
+    internal void GipMappingDisposed()
+    {
+        lock (_gipGate)
+        {
+            if (--_gipMappings > 0)
+            {
+                return;
+            }
+
+            try
+            {
+                Call(SupFunction.GipUnmap, ReadOnlySpan<byte>.Empty, 0);
+            }
+            catch (SupException ex) when (ex.Status is SupStatus.Disconnected or SupStatus.NotFound)
+            {
+                // The session ended first, and with it the mapping.
+            }
+            catch (ObjectDisposedException)
+            {
+                // The client was disposed first: its session's end dropped the mapping.
+            }
+        }
     }
 
     /// <summary>Every allocation by session (full sessions only).</summary>

@@ -47,6 +47,9 @@ public sealed class DriverOptions
     /// <summary>How long an unloaded module's load context may take to be collected before it is reported stuck.</summary>
     public TimeSpan UnloadTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Publish the GIP in asynchronous mode whatever the TSC is like, so that readers use CLOCK_MONOTONIC (SUPDrv's force-async parameter).</summary>
+    public bool GipForceAsync { get; init; }
+
     /// <summary>Checks the values: the first problem, naming the value and its limits, or null when all are good.</summary>
     public string? Validate()
     {

@@ -134,7 +134,7 @@ public sealed partial class ModuleLoader
     private SupStatus Initialize(LoadedModule module, out string? message)
     {
         var symbols = new Dictionary<string, ModuleEntryPoint>(StringComparer.Ordinal);
-        var host = new ModuleHost(this, module, _objects, _components, _memory, _events, _loggerFactory.CreateLogger($"SupHost.Module.{module.Name}"));
+        var host = new ModuleHost(this, module, _objects, _components, _memory, _events, _gip, _loggerFactory.CreateLogger($"SupHost.Module.{module.Name}"));
         ISupModule? instance = null;
         lock (_lock)
         {

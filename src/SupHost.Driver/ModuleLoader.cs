@@ -24,6 +24,7 @@ public sealed partial class ModuleLoader
     private readonly ComponentRegistry _components;
     private readonly MemoryManager _memory;
     private readonly EventManager _events;
+    private readonly GipManager _gip;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly Lock _transition = new();
@@ -37,10 +38,11 @@ public sealed partial class ModuleLoader
     private long _unloaded;
     private long _collected;
 
-    internal ModuleLoader(DriverOptions options, ObjectManager objects, ComponentRegistry components, MemoryManager memory, EventManager events, ILoggerFactory loggerFactory)
+    internal ModuleLoader(DriverOptions options, ObjectManager objects, ComponentRegistry components, MemoryManager memory, EventManager events, GipManager gip, ILoggerFactory loggerFactory)
     {
         _memory = memory;
         _events = events;
+        _gip = gip;
         _options = options;
         _objects = objects;
         _components = components;

@@ -56,6 +56,9 @@ public sealed class Session : ISessionIdentity, IObjectHolder
 
     internal bool Handshaken { get; set; }
 
+    /// <summary>Whether the session maps the GIP (guarded by the GIP manager's lock).</summary>
+    internal bool GipMapped { get; set; }
+
     internal FactoryOwner FactoryOwner { get; }
 
     internal void CountRequest() => Interlocked.Increment(ref _requests);

@@ -48,7 +48,8 @@ public sealed class SupDriver : IDisposable
         Components = new ComponentRegistry();
         Memory = new MemoryManager(options, Objects);
         Events = new EventManager(Objects);
-        Modules = new ModuleLoader(options, Objects, Components, Memory, Events, loggerFactory);
+        Gip = new GipManager(options, _logger);
+        Modules = new ModuleLoader(options, Objects, Components, Memory, Events, Gip, loggerFactory);
         Dispatcher = new Dispatcher(this, _logger, options.MaxRequestSize);
     }
 
@@ -66,6 +67,9 @@ public sealed class SupDriver : IDisposable
 
     /// <summary>Event semaphores.</summary>
     public EventManager Events { get; }
+
+    /// <summary>The global information page.</summary>
+    public GipManager Gip { get; }
 
     /// <summary>The module loader.</summary>
     public ModuleLoader Modules { get; }
@@ -109,6 +113,7 @@ public sealed class SupDriver : IDisposable
         uint? gid = ResolveGroup(isRoot);
         try
         {
+            Gip.Start();
             _endpoints.Add(Bind(FullSocketPath, restricted: false, FullSocketMode, gid));
             _endpoints.Add(Bind(RestrictedSocketPath, restricted: true, RestrictedSocketMode, null));
         }
@@ -119,6 +124,7 @@ public sealed class SupDriver : IDisposable
                 endpoint.Stop();
             }
 
+            Gip.Dispose();
             _lockFile.Dispose();
             _state = 2;
             throw;
@@ -168,6 +174,7 @@ public sealed class SupDriver : IDisposable
 
         // Sessions are gone; what only the daemon's pins hold is terminated now.
         Modules.Shutdown();
+        Gip.Dispose();
         File.Delete(Path.Combine(Options.RunDirectory, "supd.pid"));
         _lockFile?.Dispose();
     }
@@ -205,6 +212,10 @@ public sealed class SupDriver : IDisposable
             LockedDown = Modules.IsLockedDown,
             ManagedHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
             ResidentBytes = Environment.WorkingSet,
+            GipMode = Gip.Mode.ToString(),
+            GipUsers = Gip.Users,
+            GipUpdaterRunning = Gip.UpdaterRunning,
+            GipUpdates = Gip.Updates,
         };
     }
 
@@ -271,7 +282,8 @@ public sealed class SupDriver : IDisposable
 
     /// <summary>
     /// The one cleanup path of a session, run on its own thread when its connection ends, in the
-    /// order of supdrvCleanupSession: object references, then memory, then factories, then modules.
+    /// order of supdrvCleanupSession: object references, then memory, then factories, then modules,
+    /// then the GIP mapping.
     /// </summary>
     internal void EndSession(Connection connection, string reason)
     {
@@ -280,6 +292,7 @@ public sealed class SupDriver : IDisposable
         int destroyed = Objects.ReleaseAll(session);
         int factories = Components.RemoveOwnedBy(session.FactoryOwner);
         int modules = Modules.ReleaseAll(session);
+        Gip.Unmap(session);
         lock (_lock)
         {
             _connections.Remove(session.Id);

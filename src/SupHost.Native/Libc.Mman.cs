@@ -19,6 +19,7 @@ public static partial class Libc
     private const int F_SEAL_SHRINK = 0x2;
     private const int F_SEAL_GROW = 0x4;
     private const int F_SEAL_SEAL = 0x1;
+    private const int F_SEAL_FUTURE_WRITE = 0x10;
 
     [LibraryImport(LibraryName, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int memfd_create(string name, uint flags);
@@ -48,7 +49,13 @@ public static partial class Libc
     /// Creates anonymous shared memory of <paramref name="length"/> bytes with no name in any file
     /// system (memfd_create(2)), its size sealed so that no holder can shrink it under another's mapping.
     /// </summary>
-    public static SafeFd CreateSharedMemory(string name, long length)
+    public static SafeFd CreateSharedMemory(string name, long length) => CreateSharedMemory(name, length, sealSize: true);
+
+    /// <summary>
+    /// As <see cref="CreateSharedMemory(string, long)"/>; without <paramref name="sealSize"/> no
+    /// seal is set yet, so that the creator can map it writable before <see cref="SealWrites"/>.
+    /// </summary>
+    public static SafeFd CreateSharedMemory(string name, long length, bool sealSize)
     {
         int raw = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (raw < 0)
@@ -65,7 +72,7 @@ public static partial class Libc
             }
 
             // A peer that could shrink the file would make the daemon's mapping fault (SIGBUS).
-            if (fcntl(raw, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
+            if (sealSize && fcntl(raw, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
             {
                 throw NativeException.FromLastError("fcntl(F_ADD_SEALS)", name);
             }
@@ -77,6 +84,29 @@ public static partial class Libc
             fd.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Seals a memfd made by <see cref="CreateSharedMemory(string, long, bool)"/> without seals: its
+    /// size is fixed and nobody can write it any more (F_SEAL_FUTURE_WRITE: no write(2), no new
+    /// writable shared mapping), while mappings made before stay writable for their owner.
+    /// </summary>
+    public static void SealWrites(SafeFd fd)
+    {
+        using var lease = new FdLease(fd);
+        if (fcntl(lease.Raw, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) != 0)
+        {
+            throw NativeException.FromLastError("fcntl(F_ADD_SEALS)");
+        }
+    }
+
+    /// <summary>A second, read-only descriptor of the same file (open(2) of /proc/self/fd/N with O_RDONLY).</summary>
+    public static SafeFd ReopenReadOnly(SafeFd fd)
+    {
+        using var lease = new FdLease(fd);
+        string path = $"/proc/self/fd/{lease.Raw}";
+        int raw = open(path, O_CLOEXEC, 0);
+        return raw < 0 ? throw NativeException.FromLastError("open", path) : new SafeFd(raw);
     }
 
     /// <summary>Maps <paramref name="length"/> bytes of <paramref name="fd"/> shared, with <paramref name="protection"/>.</summary>

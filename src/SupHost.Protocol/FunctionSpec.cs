@@ -62,6 +62,8 @@ public sealed record FunctionSpec(SupFunction Function, int MinInput, int MaxInp
             new(SupFunction.EventSignal, HandleRequest.Size, HandleRequest.Size, 0, false, false),
             new(SupFunction.EventReset, HandleRequest.Size, HandleRequest.Size, 0, false, false),
             new(SupFunction.EventClose, HandleRequest.Size, HandleRequest.Size, 0, false, false),
+            new(SupFunction.GipMap, 0, 0, GipMapReply.Size, false, true),
+            new(SupFunction.GipUnmap, 0, 0, 0, false, true),
         ];
 
         var table = new FunctionSpec?[(int)specs.Max(s => s.Function) + 1];

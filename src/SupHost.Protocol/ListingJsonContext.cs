@@ -10,6 +10,7 @@ namespace SupHost.Protocol;
 [JsonSerializable(typeof(List<FactoryInfo>))]
 [JsonSerializable(typeof(List<ModuleInfo>))]
 [JsonSerializable(typeof(List<MemoryInfo>))]
+[JsonSerializable(typeof(GipInfo))]
 internal sealed partial class ListingJsonContext : JsonSerializerContext
 {
 }

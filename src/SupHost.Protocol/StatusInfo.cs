@@ -59,4 +59,16 @@ public sealed record StatusInfo
 
     /// <summary>The daemon's resident set, in bytes.</summary>
     public required long ResidentBytes { get; init; }
+
+    /// <summary>The GIP's mode (<see cref="GipMode"/> name).</summary>
+    public string? GipMode { get; init; }
+
+    /// <summary>Sessions that map the GIP.</summary>
+    public int GipUsers { get; init; }
+
+    /// <summary>Whether the daemon updates the GIP now (some session maps it).</summary>
+    public bool GipUpdaterRunning { get; init; }
+
+    /// <summary>GIP updates since the daemon started.</summary>
+    public long GipUpdates { get; init; }
 }

@@ -95,4 +95,10 @@ public enum SupFunction : uint
 
     /// <summary>Close an event: the session drops every reference it holds.</summary>
     EventClose = 53,
+
+    /// <summary>Map the GIP (SUPR3GipMap): the reply carries a read-only descriptor of it. Restricted sessions may.</summary>
+    GipMap = 60,
+
+    /// <summary>Drop this session's GIP mapping (the daemon stops updating when nobody maps it).</summary>
+    GipUnmap = 61,
 }

@@ -91,6 +91,7 @@ root.SetAction(async parse =>
         MaxPagesPerSession = settings.MaxPagesPerSession,
         MaxPagesTotal = settings.MaxPagesTotal,
         MaxLockedPages = settings.MaxLockedPages,
+        GipForceAsync = settings.GipForceAsync,
     };
     if (options.Validate() is string problem)
     {

@@ -39,4 +39,6 @@ internal sealed class SupdSettings
     public long MaxPagesTotal { get; set; } = 524288;
 
     public long MaxLockedPages { get; set; } = 16384;
+
+    public bool GipForceAsync { get; set; }
 }

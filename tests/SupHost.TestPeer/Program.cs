@@ -5,8 +5,8 @@ using SupHost.Protocol;
 //   peer connect RUNDIR full|restricted [open TYPE NAME]   prints "OK <session>" or "STATUS <name>"
 //   peer hold RUNDIR OBJECTS FACTORIES                     registers, prints "READY <session>", waits for stdin to close
 //   peer hold-module RUNDIR MODULE | hold-memory RUNDIR PAGES | hold-events RUNDIR COUNT
-//   peer protect-fault RUNDIR PAGES | map-received SOCKET LENGTH
-if (args.Length < 3)
+//   peer protect-fault RUNDIR PAGES | map-received SOCKET LENGTH | hold-gip RUNDIR | gip-write-fault RUNDIR
+if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: peer connect RUNDIR full|restricted [open TYPE NAME] | peer hold RUNDIR OBJECTS FACTORIES");
     return 2;
@@ -101,6 +101,34 @@ try
             Console.Out.Flush();
             _ = Console.In.ReadToEnd();
             GC.KeepAlive(events);
+            return 0;
+        }
+
+        case "hold-gip":
+        {
+            // Maps the GIP through the restricted endpoint, then waits to be killed.
+            using SupClient client = SupClient.Connect(new SupClientOptions { RunDirectory = runDir, Endpoint = SupEndpoint.Restricted });
+            GipMapping gip = client.MapGip();
+            Console.WriteLine($"READY {client.SessionId}");
+            Console.Out.Flush();
+            _ = Console.In.ReadToEnd();
+            GC.KeepAlive(gip);
+            return 0;
+        }
+
+        case "gip-write-fault":
+        {
+            // Maps the GIP, reads its magic, then writes to it: the write faults (the mapping is read-only).
+            using SupClient client = SupClient.Connect(new SupClientOptions { RunDirectory = runDir, Endpoint = SupEndpoint.Restricted });
+            using GipMapping gip = client.MapGip();
+            Console.WriteLine($"READ {gip.Snapshot().Magic}");
+            Console.Out.Flush();
+            unsafe
+            {
+                *(uint*)gip.Mapping.DangerousGetHandle() = 0;
+            }
+
+            Console.WriteLine("WROTE");
             return 0;
         }
 

@@ -191,6 +191,8 @@ internal sealed class Dispatcher
         SupFunction.PageProtect => PageProtect(session, input),
         SupFunction.ListMemory => Json(output, _driver.Memory.Snapshot(), ListingJsonContext.Default.ListMemoryInfo),
         SupFunction.EventCreate => EventCreate(session, input, output),
+        SupFunction.GipMap => GipMap(session, output),
+        SupFunction.GipUnmap => _driver.Gip.Unmap(session) ? CallResult.Ok(0) : CallResult.Fail(SupStatus.NotFound, "this session does not map the GIP"),
         SupFunction.EventSignal => Outcome(_driver.Events.Signal(session, HandleRequest.Read(input).Handle, out string? signalMessage), signalMessage),
         SupFunction.EventReset => Outcome(_driver.Events.Reset(session, HandleRequest.Read(input).Handle, out string? resetMessage), resetMessage),
         SupFunction.EventClose => Outcome(_driver.Events.Close(session, HandleRequest.Read(input).Handle, out string? closeMessage), closeMessage),
@@ -451,6 +453,13 @@ internal sealed class Dispatcher
 
         new HandleReply(obj!.Handle).Write(output);
         return new CallResult(SupStatus.Success, HandleReply.Size, null, Descriptor: EventManager.Payload(obj)!.Fd);
+    }
+
+    private CallResult GipMap(Session session, Span<byte> output)
+    {
+        SupHost.Native.SafeFd fd = _driver.Gip.Map(session);
+        new GipMapReply((ulong)_driver.Gip.Length, _driver.Gip.Mode).Write(output);
+        return new CallResult(SupStatus.Success, GipMapReply.Size, null, Descriptor: fd);
     }
 
     private CallResult PageLock(Session session, ReadOnlySpan<byte> input)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using SupHost.Abi;
 using SupHost.Protocol;
@@ -18,16 +17,18 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
     private readonly ComponentRegistry _components;
     private readonly MemoryManager _memory;
     private readonly EventManager _events;
+    private readonly GipManager _gip;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly List<uint> _types = [];
     private readonly List<ModuleTimer> _timers = [];
     private bool _disposed;
 
-    public ModuleHost(ModuleLoader loader, LoadedModule module, ObjectManager objects, ComponentRegistry components, MemoryManager memory, EventManager events, ILogger logger)
+    public ModuleHost(ModuleLoader loader, LoadedModule module, ObjectManager objects, ComponentRegistry components, MemoryManager memory, EventManager events, GipManager gip, ILogger logger)
     {
         _memory = memory;
         _events = events;
+        _gip = gip;
         _loader = loader;
         _module = module;
         _objects = objects;
@@ -55,7 +56,11 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
 
     public IModuleMemory Memory => this;
 
-    ulong IModuleClock.NanoTime => (ulong)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));
+    ulong IModuleClock.NanoTime => _gip.Clock.NanoTime;
+
+    ulong IModuleClock.Tsc => _gip.Clock.ReadTsc();
+
+    bool IModuleClock.UsesTsc => _gip.Clock.UsesTsc;
 
     /// <summary>Stops the module's timers (waiting for running callbacks), deregisters its factories, removes its types.</summary>
     public void Dispose()

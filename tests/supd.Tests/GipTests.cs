@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using SupHost.Client;
+using SupHost.Native;
+using SupHost.Protocol;
+
+namespace Supd.Tests;
+
+public class GipTests
+{
+    private const int ReadsPerThread = 10_000_000;
+
+    [Fact]
+    public void The_page_has_its_layout_and_the_mode_the_machine_allows()
+    {
+        using Daemon daemon = Daemon.Start();
+        using SupClient client = daemon.Connect();
+        using GipMapping gip = client.MapGip();
+        GipInfo info = gip.Snapshot();
+        Assert.Equal($"0x{GipLayout.Magic:x8}", info.Magic);
+        Assert.Equal("1.0", info.Version);
+        Assert.Equal(ExpectedMode().ToString(), info.Mode);
+        Assert.Equal(100u, info.UpdateHz);
+        Assert.Equal(10_000_000u, info.UpdateIntervalNs);
+        Assert.Equal(PossibleCpus(), info.Cpus.Count);
+        Assert.Equal(GipLayout.SizeFor(info.Cpus.Count), gip.Mapping.Length);
+        Assert.True(info.UpdaterRunning);
+        Assert.Equal(1u, info.Users);
+        Assert.Equal(0, info.Cpus[0].TscDelta);
+        Assert.All(info.Cpus, c => Assert.Equal(0u, c.TransactionId & 1));
+        if (ExpectedMode() == GipMode.InvariantTsc)
+        {
+            Assert.True(gip.Clock.UsesTsc, gip.Clock.FallbackReason);
+            Assert.Null(gip.Clock.FallbackReason);
+
+            // The calibrated rate against the kernel's: the TSC over 200 ms of CLOCK_MONOTONIC.
+            ulong tsc0 = gip.Clock.ReadTsc();
+            ulong ns0 = Libc.MonotonicNanoseconds();
+            while (Libc.MonotonicNanoseconds() - ns0 < 200_000_000)
+            {
+                Thread.SpinWait(100);
+            }
+
+            double measuredHz = (gip.Clock.ReadTsc() - tsc0) * 1e9 / (Libc.MonotonicNanoseconds() - ns0);
+            Assert.InRange(info.TscHz, measuredHz * 0.999, measuredHz * 1.001);
+        }
+    }
+
+    [Fact]
+    public void The_clock_never_goes_backwards_across_two_threads()
+    {
+        using Daemon daemon = Daemon.Start();
+        using SupClient client = daemon.Connect();
+        using GipMapping gip = client.MapGip();
+        GipClock clock = gip.Clock;
+
+        // Each thread checks its own reads and, before each read, the other thread's last one:
+        // a read that happened after the other's published read must not be earlier.
+        long[] published = new long[32];
+        long[] violations = new long[2];
+        long[] distinct = new long[2];
+        Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, me =>
+        {
+            int mine = me * 16;
+            int other = (1 - me) * 16;
+            ulong last = 0;
+            for (int i = 0; i < ReadsPerThread; i++)
+            {
+                ulong seen = (ulong)Volatile.Read(ref published[other]);
+                ulong now = clock.NanoTime;
+                if (now < last || now < seen)
+                {
+                    violations[me]++;
+                }
+
+                if (now != last)
+                {
+                    distinct[me]++;
+                }
+
+                last = now;
+                Volatile.Write(ref published[mine], (long)now);
+            }
+        });
+
+        Assert.Equal([0L, 0L], violations);
+
+        // The clock moved: most reads saw a new value (time passes between reads of ~20 ns).
+        Assert.All(distinct, d => Assert.True(d > ReadsPerThread / 10, $"only {d} distinct values"));
+        Assert.Equal(0, clock.StaleReads);
+    }
+
+    [Fact]
+    public void The_clock_stays_within_10_microseconds_of_CLOCK_MONOTONIC_over_10_seconds()
+    {
+        using Daemon daemon = Daemon.Start();
+        using SupClient client = daemon.Connect();
+        using GipMapping gip = client.MapGip();
+        (long samples, double worstNs) = Deviation(gip.Clock, TimeSpan.FromSeconds(10));
+        Assert.True(samples > 100_000, $"{samples} samples");
+        Assert.True(worstNs <= 10_000, $"the GIP clock was {worstNs:F0} ns from CLOCK_MONOTONIC at worst");
+        Assert.Equal(ExpectedMode() == GipMode.InvariantTsc, gip.Clock.UsesTsc);
+    }
+
+    [Fact]
+    public void The_client_cannot_write_the_gip()
+    {
+        using Daemon daemon = Daemon.Start();
+        using SupClient client = daemon.Connect();
+        using GipMapping gip = client.MapGip();
+        long length = gip.Mapping.Length;
+
+        // Its mapping cannot be made writable, nor can its descriptor be mapped writable.
+        Assert.Equal(Errno.EACCES, Libc.Protect(gip.Mapping, 0, length, Libc.PROT_READ | Libc.PROT_WRITE));
+        Assert.Equal(Errno.EACCES, Assert.Throws<NativeException>(() => Libc.Map(gip.Descriptor, length, Libc.PROT_READ | Libc.PROT_WRITE)).Errno);
+
+        // Even a root client that opens the file again for writing cannot write it: it is sealed.
+        string path = $"/proc/self/fd/{gip.Descriptor.DangerousGetHandle()}";
+        using (Microsoft.Win32.SafeHandles.SafeFileHandle reopened = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            UnauthorizedAccessException refused = Assert.Throws<UnauthorizedAccessException>(() => RandomAccess.Write(reopened, new byte[4], 0));
+            Assert.Equal("Operation not permitted", refused.InnerException?.Message);
+        }
+
+        // A write to the mapping faults, in a child process.
+        string[] command = Tool.PeerCommand("gip-write-fault", daemon.RunDir);
+        (int code, string stdout, _) = Tool.Run(command[0], command[1..]);
+        Assert.NotEqual(0, code);
+        Assert.Contains($"READ 0x{GipLayout.Magic:x8}", stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("WROTE", stdout, StringComparison.Ordinal);
+
+        // The page is intact.
+        Assert.Equal($"0x{GipLayout.Magic:x8}", gip.Snapshot().Magic);
+    }
+
+    [Fact]
+    public void The_daemon_updates_the_page_only_while_a_session_maps_it()
+    {
+        using Daemon daemon = Daemon.Start();
+        using SupClient observer = daemon.Connect();
+        StatusInfo idle = observer.QueryStatus();
+        Assert.False(idle.GipUpdaterRunning);
+        Assert.Equal(0, idle.GipUsers);
+
+        // Restricted sessions may map it; repeated maps of one session count once.
+        using SupClient restricted = SupClient.Connect(new SupClientOptions { RunDirectory = daemon.RunDir, Endpoint = SupEndpoint.Restricted });
+        GipMapping first = restricted.MapGip();
+        using (GipMapping again = restricted.MapGip())
+        {
+            Assert.Equal(1, observer.QueryStatus().GipUsers);
+        }
+
+        // The client library drops the session's mapping with its last GipMapping.
+        Assert.Equal(1, observer.QueryStatus().GipUsers);
+        first.Dispose();
+        Assert.Equal(0, observer.QueryStatus().GipUsers);
+        using GipMapping mapped = restricted.MapGip();
+        StatusInfo running = observer.QueryStatus();
+        Assert.True(running.GipUpdaterRunning);
+        Assert.Equal(1, running.GipUsers);
+        Poll.Until(() => observer.QueryStatus().GipUpdates > running.GipUpdates + 5, "the updater to update the page");
+        uint transaction = mapped.Snapshot().Cpus[0].TransactionId;
+        Poll.Until(() => mapped.Snapshot().Cpus[0].TransactionId > transaction, "the transaction id to move");
+
+        // A killed client's mapping goes with its session.
+        (Process peer, uint sessionId) = Tool.StartHoldingPeer("hold-gip", daemon.RunDir);
+        using (peer)
+        {
+            Assert.True(sessionId > 0);
+            Assert.Equal(2, observer.QueryStatus().GipUsers);
+            peer.Kill();
+            peer.WaitForExit();
+        }
+
+        Poll.Until(() => observer.QueryStatus().GipUsers == 1, "the killed client's mapping to go");
+        mapped.Dispose();
+        StatusInfo stopped = observer.QueryStatus();
+        Assert.Equal(0, stopped.GipUsers);
+        Assert.False(stopped.GipUpdaterRunning);
+        Assert.Equal(SupStatus.NotFound, Assert.Throws<SupException>(() => restricted.Call(SupFunction.GipUnmap, [], 0)).Status);
+
+        // A restart moves the transaction ids to the next multiple of 0x1000.
+        using GipMapping restarted = restricted.MapGip();
+        Assert.Equal(0u, (restarted.Snapshot().Cpus[0].TransactionId - 2) % 0x1000);
+    }
+
+    [Fact]
+    public void A_module_reads_the_same_clock()
+    {
+        using Daemon daemon = Daemon.Start();
+        using SupClient client = daemon.Connect();
+        using GipMapping gip = client.MapGip();
+        ModuleOpenReply echo = client.OpenModule("sample-echo");
+        client.LoadModule(echo.Handle);
+        ulong time = client.GetSymbol(echo.Handle, "Time");
+        for (int i = 0; i < 100; i++)
+        {
+            ulong before = gip.Clock.NanoTime;
+            ulong module = BitConverter.ToUInt64(client.CallModule(time, 0, 0, [], 8).Payload);
+            ulong after = gip.Clock.NanoTime;
+            Assert.InRange(module, before - 10_000, after + 10_000);
+        }
+    }
+
+    [Fact]
+    public void Forced_asynchronous_mode_reads_CLOCK_MONOTONIC_and_says_so()
+    {
+        using Daemon daemon = Daemon.StartWithConfig("""{ "Supd": { "GipForceAsync": true } }""");
+        using SupClient client = daemon.Connect();
+        using GipMapping gip = client.MapGip();
+        Assert.Equal(GipMode.AsyncTsc, gip.Clock.Mode);
+        Assert.False(gip.Clock.UsesTsc);
+        Assert.Contains("AsyncTsc", gip.Clock.FallbackReason, StringComparison.Ordinal);
+        Assert.Equal("AsyncTsc", client.QueryStatus().GipMode);
+        ulong a = gip.Clock.NanoTime;
+        ulong m = Libc.MonotonicNanoseconds();
+        ulong b = gip.Clock.NanoTime;
+        Assert.InRange(m, a, b);
+    }
+
+    internal static (long Samples, double WorstNs) Deviation(GipClock clock, TimeSpan duration)
+    {
+        long samples = 0;
+        double worst = 0;
+        ulong end = Libc.MonotonicNanoseconds() + (ulong)duration.TotalNanoseconds;
+        while (true)
+        {
+            ulong before = Libc.MonotonicNanoseconds();
+            ulong gip = clock.NanoTime;
+            ulong after = Libc.MonotonicNanoseconds();
+            if (before > end)
+            {
+                return (samples, worst);
+            }
+
+            // A sample the scheduler interrupted brackets nothing: skip it.
+            if (after - before > 2_000)
+            {
+                continue;
+            }
+
+            worst = Math.Max(worst, Math.Abs((double)gip - ((before + after) / 2.0)));
+            samples++;
+        }
+    }
+
+    private static GipMode ExpectedMode()
+    {
+        string flags = File.ReadAllLines("/proc/cpuinfo").First(l => l.StartsWith("flags", StringComparison.Ordinal));
+        string clocksource = File.ReadAllText("/sys/devices/system/clocksource/clocksource0/current_clocksource").Trim();
+        return (clocksource, flags.Contains(" constant_tsc", StringComparison.Ordinal), flags.Contains(" nonstop_tsc", StringComparison.Ordinal)) switch
+        {
+            ("tsc", true, true) => GipMode.InvariantTsc,
+            ("tsc", true, false) => GipMode.SyncTsc,
+            _ => GipMode.AsyncTsc,
+        };
+    }
+
+    private static int PossibleCpus() => File.ReadAllText("/sys/devices/system/cpu/possible").Trim().Split(',')
+        .Sum(r => r.Contains('-', StringComparison.Ordinal) ? int.Parse(r.Split('-')[1], System.Globalization.CultureInfo.InvariantCulture) - int.Parse(r.Split('-')[0], System.Globalization.CultureInfo.InvariantCulture) + 1 : 1);
+}
