@@ -155,6 +155,54 @@ public sealed unsafe class GipClock
         };
     }
 
+    /// <summary>
+    /// Measures this clock against CLOCK_MONOTONIC for <paramref name="duration"/>: a sample every
+    /// <paramref name="spacing"/> reads CLOCK_MONOTONIC, this clock, CLOCK_MONOTONIC, and counts
+    /// this clock minus the midpoint of the other two; samples where the two CLOCK_MONOTONIC reads
+    /// are more than 2 µs apart (the thread was interrupted) are retaken. Busy-waits between samples.
+    /// </summary>
+    public GipDeviation MeasureDeviation(TimeSpan duration, TimeSpan spacing)
+    {
+        var deviations = new List<double>();
+        ulong start = MonotonicNanoseconds();
+        ulong end = start + (ulong)duration.TotalNanoseconds;
+        ulong step = Math.Max(1, (ulong)spacing.TotalNanoseconds);
+        ulong next = start;
+        while (true)
+        {
+            ulong before = MonotonicNanoseconds();
+            if (before >= end && deviations.Count > 0)
+            {
+                break;
+            }
+
+            if (before < next)
+            {
+                continue;
+            }
+
+            ulong gip = NanoTime;
+            ulong after = MonotonicNanoseconds();
+            if (after - before > 2_000)
+            {
+                continue;
+            }
+
+            deviations.Add(gip - ((before + after) / 2.0));
+            next = before + step;
+        }
+
+        double[] magnitudes = deviations.Select(Math.Abs).Order().ToArray();
+        return new GipDeviation
+        {
+            Samples = deviations.Count,
+            DurationMs = (MonotonicNanoseconds() - start) / 1e6,
+            MedianAbsNs = magnitudes[magnitudes.Length / 2],
+            MaxAbsNs = magnitudes[^1],
+            MeanNs = deviations.Average(),
+        };
+    }
+
     /// <summary>After this, reads come from CLOCK_MONOTONIC: the owner calls it before unmapping the page.</summary>
     internal void Close() => _closed = true;
 

@@ -13,6 +13,7 @@ var root = new RootCommand("supctl: inspect and drive the SupHost daemon (supd).
     ModulesCommand.Create(),
     ModuleCommand.Create(),
     MemoryCommand.Create(),
+    GipCommand.Create(),
 };
 
 ParseResult parse = root.Parse(args);

@@ -217,6 +217,31 @@ public class GipTests
         Assert.InRange(m, a, b);
     }
 
+    [Fact]
+    public void Supctl_shows_the_gip_and_its_deviation()
+    {
+        using Daemon daemon = Daemon.Start();
+        (int code, string text, string stderr) = Tool.Supctl("gip", "--duration", "200", "--run-dir", daemon.RunDir);
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"mode            {ExpectedMode()}", text, StringComparison.Ordinal);
+        Assert.Contains("updates         100 Hz (every 10.0 ms)", text, StringComparison.Ordinal);
+        Assert.Contains("deviation       median ", text, StringComparison.Ordinal);
+
+        (code, string json, stderr) = Tool.Supctl("gip", "--json", "--duration", "200", "--run-dir", daemon.RunDir);
+        Assert.True(code == 0, stderr);
+        System.Text.Json.JsonElement root = System.Text.Json.JsonDocument.Parse(json).RootElement;
+        Assert.Equal(ExpectedMode().ToString(), root.GetProperty("mode").GetString());
+        Assert.Equal(PossibleCpus(), root.GetProperty("cpus").GetArrayLength());
+        System.Text.Json.JsonElement deviation = root.GetProperty("deviation");
+        Assert.True(deviation.GetProperty("samples").GetInt32() > 100);
+        Assert.True(deviation.GetProperty("maxAbsNs").GetDouble() < 10_000, json);
+
+        // supctl's mapping went with its session.
+        using SupClient observer = daemon.Connect();
+        Poll.Until(() => observer.QueryStatus().GipUsers == 0, "supctl's mapping to go");
+        Assert.Equal(2, Tool.Supctl("gip", "--duration", "-1", "--run-dir", daemon.RunDir).ExitCode);
+    }
+
     internal static (long Samples, double WorstNs) Deviation(GipClock clock, TimeSpan duration)
     {
         long samples = 0;

@@ -31,6 +31,7 @@ internal static class StatusCommand
         text.AppendLine(CultureInfo.InvariantCulture, $"objects         {byType} ({s.ObjectsCreated} created, {s.ObjectsDestroyed} destroyed)");
         text.AppendLine(CultureInfo.InvariantCulture, $"factories       {s.Factories}");
         text.AppendLine(CultureInfo.InvariantCulture, $"modules         {s.Modules} open, {s.ModulesUnloaded} unloaded ({s.ModulesCollected} collected){(s.LockedDown ? ", loading locked down" : string.Empty)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"GIP             {s.GipMode}, {s.GipUsers} session(s) mapping it, {s.GipUpdates} updates{(s.GipUpdaterRunning ? ", updating" : string.Empty)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"request limit   {s.MaxRequestSize} bytes");
         return text.ToString();
     }
