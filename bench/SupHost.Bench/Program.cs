@@ -9,6 +9,7 @@ var scenarios = new Dictionary<string, (string Description, Func<int, List<Measu
     ["call"] = ("p50/p99 of a module's no-op entry point next to the daemon's no-op request and the raw ping-pong", CallScenario.Run),
     ["pages"] = ("allocate+map+touch+free cycles of shared pages per second next to raw memfd+mmap in process", PagesScenario.Run),
     ["event"] = ("signal-to-wake latency of event semaphores (signalled here and by a module) next to a raw C eventfd ping-pong", EventScenario.Run),
+    ["gip"] = ("ns per GIP clock read next to clock_gettime(CLOCK_MONOTONIC) and Stopwatch; the clock's deviation from CLOCK_MONOTONIC over 60 s", GipScenario.Run),
     ["load-cycle"] = ("module open+init+term+unload cycles per second next to a raw in-process load context cycle", LoadCycleScenario.Run),
 };
 
