@@ -13,10 +13,10 @@ public class FunctionSpecTests
     }
 
     [Fact]
-    public void Only_the_handshake_nop_and_status_are_open_to_restricted_sessions()
+    public void Only_the_handshake_nop_status_and_the_gip_are_open_to_restricted_sessions()
     {
         Assert.Equal(
-            new[] { SupFunction.Cookie, SupFunction.Nop, SupFunction.QueryStatus },
+            new[] { SupFunction.Cookie, SupFunction.Nop, SupFunction.QueryStatus, SupFunction.GipMap, SupFunction.GipUnmap },
             FunctionSpec.All.Where(s => s.Restricted).Select(s => s.Function).Order());
     }
 

@@ -26,6 +26,9 @@ public class RestrictedSessionTests(DaemonFixture fixture) : IClassFixture<Daemo
             () => client.OpenModule("sample-echo"),
             () => client.ListModules(),
             () => client.LockDownModules(),
+            () => client.AllocatePages(1),
+            () => client.ListMemory(),
+            () => client.CreateEvent(),
         };
         foreach (Action call in refused)
         {
