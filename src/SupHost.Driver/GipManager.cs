@@ -24,6 +24,7 @@ public sealed unsafe class GipManager : IDisposable
     private readonly ILogger _logger;
     private readonly bool _forceAsync;
     private readonly Lock _lock = new();
+    private readonly Lock _updateLock = new();
     private readonly delegate* unmanaged[SuppressGCTransition]<ulong> _rdtsc;
     private SafeFd? _fd;
     private SafeFd? _readOnlyFd;
@@ -245,9 +246,41 @@ public sealed unsafe class GipManager : IDisposable
         return best;
     }
 
-    /// <summary>One update of CPU 0's entry (all readers use it in the TSC modes), under its transaction id.</summary>
+    /// <summary>
+    /// One update of CPU 0's entry (all readers use it in the TSC modes), under its transaction id.
+    /// Serialised: an updater that is being stopped may still finish an update while a new one starts.
+    /// </summary>
     private void Update()
     {
+        lock (_updateLock)
+        {
+            UpdateEntry();
+        }
+    }
+
+    private void UpdateEntry()
+    {
+        // Everything is read and computed first: the transaction stays open only for the stores,
+        // so that readers seldom find it odd.
+        ulong tsc = 0;
+        ulong ns;
+        ulong nsPerTick = 0;
+        if (_rdtsc != null)
+        {
+            (tsc, ns) = SamplePair();
+            if (ns > _baseNs + 100_000_000)
+            {
+                // The longer the baseline, the better the rate: refine it over the whole time since the start.
+                _tscHz = (tsc - _baseTsc) * 1e9 / (ns - _baseNs);
+            }
+
+            nsPerTick = (ulong)(1e9 * 4294967296.0 / _tscHz);
+        }
+        else
+        {
+            ns = Libc.MonotonicNanoseconds();
+        }
+
         byte* entry = _page + GipLayout.HeaderSize;
         ref uint transaction = ref *(uint*)(entry + GipLayout.CpuTransactionOffset);
         if ((Interlocked.Increment(ref transaction) & 1) == 0)
@@ -258,30 +291,22 @@ public sealed unsafe class GipManager : IDisposable
             return;
         }
 
+        Volatile.Write(ref *(ulong*)(entry + GipLayout.CpuNanoTsOffset), ns);
         if (_rdtsc != null)
         {
-            (ulong tsc, ulong ns) = SamplePair();
-            if (ns > _baseNs + 100_000_000)
-            {
-                // The longer the baseline, the better the rate: refine it over the whole time since the start.
-                _tscHz = (tsc - _baseTsc) * 1e9 / (ns - _baseNs);
-            }
-
-            ulong nsPerTick = (ulong)(1e9 * 4294967296.0 / _tscHz);
-            Volatile.Write(ref *(ulong*)(entry + GipLayout.CpuNanoTsOffset), ns);
             Volatile.Write(ref *(ulong*)(entry + GipLayout.CpuTscOffset), tsc);
             Volatile.Write(ref *(ulong*)(entry + GipLayout.CpuNsPerTickOffset), nsPerTick);
             Volatile.Write(ref *(ulong*)(entry + GipLayout.CpuMaxDeltaTscOffset), (ulong)(_tscHz * StaleAfterSeconds));
             Volatile.Write(ref *(uint*)(entry + GipLayout.CpuUpdateIntervalTscOffset), (uint)Math.Min(tsc - _lastTsc, uint.MaxValue));
-            Volatile.Write(ref *(ulong*)(_page + GipLayout.TscHzOffset), (ulong)_tscHz);
-            _lastTsc = tsc;
-        }
-        else
-        {
-            Volatile.Write(ref *(ulong*)(entry + GipLayout.CpuNanoTsOffset), Libc.MonotonicNanoseconds());
         }
 
         Interlocked.Increment(ref transaction);
+        if (_rdtsc != null)
+        {
+            Volatile.Write(ref *(ulong*)(_page + GipLayout.TscHzOffset), (ulong)_tscHz);
+            _lastTsc = tsc;
+        }
+
         Volatile.Write(ref *(ulong*)(_page + GipLayout.UpdatesOffset), (ulong)Interlocked.Increment(ref _updates));
     }
 
@@ -289,9 +314,13 @@ public sealed unsafe class GipManager : IDisposable
     {
         // A restarted updater moves the transaction ids to the next multiple of 0x1000 (as SUPDrv),
         // so a reader can tell a restart from an update.
-        ref uint transaction = ref *(uint*)(_page + GipLayout.HeaderSize + GipLayout.CpuTransactionOffset);
-        Volatile.Write(ref transaction, (transaction + 0x1000) & ~0xfffu);
-        Update();
+        lock (_updateLock)
+        {
+            ref uint transaction = ref *(uint*)(_page + GipLayout.HeaderSize + GipLayout.CpuTransactionOffset);
+            Volatile.Write(ref transaction, (transaction + 0x1000) & ~0xfffu);
+            UpdateEntry();
+        }
+
         var stop = new ManualResetEventSlim();
         var thread = new Thread(() => Run(stop)) { IsBackground = true, Name = "gip-updater" };
         _stop = stop;
