@@ -164,6 +164,7 @@ public sealed unsafe class GipClock
     public GipDeviation MeasureDeviation(TimeSpan duration, TimeSpan spacing)
     {
         var deviations = new List<double>();
+        var brackets = new List<double>();
         ulong start = MonotonicNanoseconds();
         ulong end = start + (ulong)duration.TotalNanoseconds;
         ulong step = Math.Max(1, (ulong)spacing.TotalNanoseconds);
@@ -189,10 +190,12 @@ public sealed unsafe class GipClock
             }
 
             deviations.Add(gip - ((before + after) / 2.0));
+            brackets.Add(after - before);
             next = before + step;
         }
 
         double[] magnitudes = deviations.Select(Math.Abs).Order().ToArray();
+        brackets.Sort();
         return new GipDeviation
         {
             Samples = deviations.Count,
@@ -200,6 +203,8 @@ public sealed unsafe class GipClock
             MedianAbsNs = magnitudes[magnitudes.Length / 2],
             MaxAbsNs = magnitudes[^1],
             MeanNs = deviations.Average(),
+            MedianBracketNs = brackets[brackets.Count / 2],
+            MaxBracketNs = brackets[^1],
         };
     }
 

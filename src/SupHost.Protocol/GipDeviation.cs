@@ -17,4 +17,10 @@ public sealed record GipDeviation
 
     /// <summary>Mean of GIP − CLOCK_MONOTONIC (signed), nanoseconds.</summary>
     public required double MeanNs { get; init; }
+
+    /// <summary>Median time between the two CLOCK_MONOTONIC reads around a GIP read: the resolution of the comparison.</summary>
+    public required double MedianBracketNs { get; init; }
+
+    /// <summary>Largest such time among the samples kept (samples over 2 µs are retaken).</summary>
+    public required double MaxBracketNs { get; init; }
 }
