@@ -143,6 +143,7 @@ public class GipTests
 
         // Restricted sessions may map it; repeated maps of one session count once.
         using SupClient restricted = SupClient.Connect(new SupClientOptions { RunDirectory = daemon.RunDir, Endpoint = SupEndpoint.Restricted });
+        int fdsBefore = daemon.FdCount();
         GipMapping first = restricted.MapGip();
         using (GipMapping again = restricted.MapGip())
         {
@@ -176,6 +177,7 @@ public class GipTests
         StatusInfo stopped = observer.QueryStatus();
         Assert.Equal(0, stopped.GipUsers);
         Assert.False(stopped.GipUpdaterRunning);
+        Poll.Until(() => daemon.FdCount() == fdsBefore, () => $"descriptors {daemon.FdCount()} (was {fdsBefore}) to return");
         Assert.Equal(SupStatus.NotFound, Assert.Throws<SupException>(() => restricted.Call(SupFunction.GipUnmap, [], 0)).Status);
 
         // A restart moves the transaction ids to the next multiple of 0x1000.
