@@ -302,9 +302,17 @@ public sealed class SupClient : IDisposable
         lock (_gipGate)
         {
             (SupReply reply, SafeFd fd) = CallForDescriptor(SupFunction.GipMap, ReadOnlySpan<byte>.Empty, GipMapReply.Size);
-            var mapping = new GipMapping(this, fd, (long)GipMapReply.Read(reply.Payload).Length);
             _gipMappings++;
-            return mapping;
+            try
+            {
+                return new GipMapping(this, fd, (long)GipMapReply.Read(reply.Payload).Length);
+            }
+            catch
+            {
+                // Not mappable here (or not a GIP this library reads): undo the session's mapping too.
+                GipMappingDisposed();
+                throw;
+            }
         }
     }
 

@@ -60,7 +60,8 @@ public static partial class Libc
     /// <summary>
     /// A function that returns the time-stamp counter (rdtsc), for calling through an unmanaged
     /// function pointer without a GC transition; about the cost of an inline rdtsc. Null on
-    /// processors other than x86-64. The code page is made once and lives as long as the process.
+    /// processors other than x86-64, and where the process may not make executable memory (an
+    /// execmem policy). The code page is made once and lives as long as the process.
     /// </summary>
     public static unsafe delegate* unmanaged[SuppressGCTransition]<ulong> TscReader()
     {
@@ -76,15 +77,14 @@ public static partial class Libc
                 nint page = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                 if (page == -1)
                 {
-                    throw NativeException.FromLastError("mmap");
+                    return null;
                 }
 
                 RdtscCode.CopyTo(new Span<byte>((void*)page, 4096));
                 if (mprotect(page, 4096, PROT_READ | PROT_EXEC) != 0)
                 {
-                    var errno = (Errno)Marshal.GetLastPInvokeError();
                     _ = munmap(page, 4096);
-                    throw new NativeException("mprotect(PROT_EXEC)", errno);
+                    return null;
                 }
 
                 s_rdtsc = page;

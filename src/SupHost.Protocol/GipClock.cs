@@ -51,7 +51,7 @@ public sealed unsafe class GipClock
         Mode = (GipMode)BinaryPrimitives.ReadUInt32LittleEndian(header[GipLayout.ModeOffset..]);
         FallbackReason = (Mode, readTsc == null) switch
         {
-            (_, true) => "this processor has no TSC the reader can use (not x86-64)",
+            (_, true) => "this process cannot read the TSC (not x86-64, or no executable memory for the rdtsc stub)",
             (GipMode.AsyncTsc, _) => "the daemon found the TSC not synchronised between CPUs, or not trusted by the kernel (mode AsyncTsc)",
             (GipMode.Invalid, _) => "the daemon found no usable TSC (mode Invalid)",
             _ => null,

@@ -39,6 +39,26 @@ public class EventTests
     }
 
     [Fact]
+    public async Task One_signal_of_an_auto_reset_event_wakes_one_of_two_waiters()
+    {
+        using Daemon daemon = Daemon.Start();
+        using SupClient client = daemon.Connect();
+        using EventSemaphore ev = client.CreateEvent(EventKind.AutoReset);
+        var waiting = new CountdownEvent(2);
+        Task<SupStatus>[] waiters = Enumerable.Range(0, 2).Select(_ => Task.Factory.StartNew(
+            () =>
+            {
+                waiting.Signal();
+                return ev.Wait(500);
+            },
+            TaskCreationOptions.LongRunning)).ToArray();
+        Assert.True(waiting.Wait(LongWaitMs));
+        ev.Signal();
+        SupStatus[] results = await Task.WhenAll(waiters).WaitAsync(TimeSpan.FromMilliseconds(LongWaitMs));
+        Assert.Equal([SupStatus.WaitTimedOut, SupStatus.Success], results.Order());
+    }
+
+    [Fact]
     public void A_timed_out_wait_waits_its_time()
     {
         using Daemon daemon = Daemon.Start();

@@ -19,7 +19,7 @@ internal static unsafe class TscProbe
     {
         if (Libc.TscReader() == null)
         {
-            return (GipMode.Invalid, $"no TSC reader on {RuntimeInformation.ProcessArchitecture}");
+            return (GipMode.Invalid, $"no TSC reader ({RuntimeInformation.ProcessArchitecture}, or no executable memory for the rdtsc stub)");
         }
 
         if (forceAsync)
