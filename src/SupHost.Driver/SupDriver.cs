@@ -213,6 +213,7 @@ public sealed class SupDriver : IDisposable
             ManagedHeapBytes = GC.GetTotalMemory(forceFullCollection: false),
             ResidentBytes = Environment.WorkingSet,
             GipMode = Gip.Mode.ToString(),
+            GipModeReason = Gip.ModeReason,
             GipUsers = Gip.Users,
             GipUpdaterRunning = Gip.UpdaterRunning,
             GipUpdates = Gip.Updates,

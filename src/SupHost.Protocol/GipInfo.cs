@@ -33,6 +33,9 @@ public sealed record GipInfo
     /// <summary>Updates since the daemon started.</summary>
     public required ulong Updates { get; init; }
 
+    /// <summary>Why the daemon chose a mode other than InvariantTsc (from its status; not on the page).</summary>
+    public string? ModeReason { get; init; }
+
     /// <summary>Whether this reader uses the TSC.</summary>
     public required bool UsesTsc { get; init; }
 

@@ -63,6 +63,9 @@ public sealed record StatusInfo
     /// <summary>The GIP's mode (<see cref="GipMode"/> name).</summary>
     public string? GipMode { get; init; }
 
+    /// <summary>Why the GIP's mode is not InvariantTsc, when it is not (as the daemon found it).</summary>
+    public string? GipModeReason { get; init; }
+
     /// <summary>Sessions that map the GIP.</summary>
     public int GipUsers { get; init; }
 

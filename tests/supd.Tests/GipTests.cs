@@ -213,6 +213,12 @@ public class GipTests
         Assert.False(gip.Clock.UsesTsc);
         Assert.Contains("AsyncTsc", gip.Clock.FallbackReason, StringComparison.Ordinal);
         Assert.Equal("AsyncTsc", client.QueryStatus().GipMode);
+        Assert.Equal("forced by Supd:GipForceAsync", client.QueryStatus().GipModeReason);
+        (int code, string text, string stderr) = Tool.Supctl("gip", "--duration", "0", "--run-dir", daemon.RunDir);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("mode            AsyncTsc (forced by Supd:GipForceAsync)", text, StringComparison.Ordinal);
+        Assert.Contains("clock           CLOCK_MONOTONIC: the daemon found the TSC not synchronised", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("deviation", text, StringComparison.Ordinal);
         ulong a = gip.Clock.NanoTime;
         ulong m = Libc.MonotonicNanoseconds();
         ulong b = gip.Clock.NanoTime;

@@ -30,12 +30,13 @@ internal static class GipCommand
         command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, async (client, token) =>
         {
             int ms = parse.GetValue(duration);
+            StatusInfo status = await client.QueryStatusAsync(token).ConfigureAwait(false);
             GipInfo info = await Task.Run(
                 () =>
                 {
                     using GipMapping gip = client.MapGip();
                     GipDeviation? deviation = ms == 0 ? null : gip.Clock.MeasureDeviation(TimeSpan.FromMilliseconds(ms), TimeSpan.FromMicroseconds(100));
-                    return gip.Snapshot() with { Deviation = deviation };
+                    return gip.Snapshot() with { Deviation = deviation, ModeReason = status.GipModeReason };
                 },
                 token).ConfigureAwait(false);
             return await CommandRunner.PrintAsync(parse, info, Render).ConfigureAwait(false);
@@ -47,7 +48,7 @@ internal static class GipCommand
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"GIP {g.Magic} version {g.Version}, {g.Pages} page(s)");
-        text.AppendLine(CultureInfo.InvariantCulture, $"mode            {g.Mode}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"mode            {g.Mode}{(g.ModeReason is null ? string.Empty : $" ({g.ModeReason})")}");
         text.AppendLine(CultureInfo.InvariantCulture, $"TSC frequency   {g.TscHz / 1e6:F3} MHz");
         text.AppendLine(CultureInfo.InvariantCulture, $"updates         {g.UpdateHz} Hz (every {g.UpdateIntervalNs / 1e6:F1} ms), {g.Updates} so far, {(g.UpdaterRunning ? "running" : "stopped")}, {g.Users} session(s) mapping it");
         text.AppendLine(CultureInfo.InvariantCulture, $"clock           {(g.UsesTsc ? "TSC, no system call" : $"CLOCK_MONOTONIC: {g.FallbackReason}")}");
