@@ -240,6 +240,7 @@ public sealed class SupDriver : IDisposable
             Requests = s.Requests,
             Objects = Objects.CountHeldBy(s),
             Factories = Components.CountOwnedBy(s.FactoryOwner),
+            MapsGip = s.GipMapped,
         }).ToList();
     }
 

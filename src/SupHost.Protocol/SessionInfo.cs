@@ -29,4 +29,7 @@ public sealed record SessionInfo
 
     /// <summary>Factories it registered.</summary>
     public required int Factories { get; init; }
+
+    /// <summary>Whether the session maps the GIP.</summary>
+    public bool MapsGip { get; init; }
 }

@@ -155,6 +155,8 @@ public class GipTests
         first.Dispose();
         Assert.Equal(0, observer.QueryStatus().GipUsers);
         using GipMapping mapped = restricted.MapGip();
+        Assert.True(observer.ListSessions().Single(s => s.Id == restricted.SessionId).MapsGip);
+        Assert.False(observer.ListSessions().Single(s => s.Id == observer.SessionId).MapsGip);
         StatusInfo running = observer.QueryStatus();
         Assert.True(running.GipUpdaterRunning);
         Assert.Equal(1, running.GipUsers);
