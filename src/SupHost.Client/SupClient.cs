@@ -326,18 +326,7 @@ public sealed class SupClient : IDisposable
                 return;
             }
 
-            try
-            {
-                Call(SupFunction.GipUnmap, ReadOnlySpan<byte>.Empty, 0);
-            }
-            catch (SupException ex) when (ex.Status is SupStatus.Disconnected or SupStatus.NotFound)
-            {
-                // The session ended first, and with it the mapping.
-            }
-            catch (ObjectDisposedException)
-            {
-                // The client was disposed first: its session's end dropped the mapping.
-            }
+            IgnoringSessionEnd(() => Call(SupFunction.GipUnmap, ReadOnlySpan<byte>.Empty, 0), SupStatus.NotFound);
         }
     }
 
@@ -421,19 +410,23 @@ public sealed class SupClient : IDisposable
     }
 
     /// <summary>Closes an object of this session, ignoring that the session (and with it the object) may be gone already.</summary>
-    internal void CloseQuietly(SupFunction function, ulong handle)
+    internal void CloseQuietly(SupFunction function, ulong handle) =>
+        IgnoringSessionEnd(() => HandleCall(function, handle), SupStatus.InvalidHandle);
+
+    /// <summary>Runs a closing call, ignoring that the session, and with it what the call would close, is gone already (<paramref name="gone"/>: the daemon's word for that).</summary>
+    private static void IgnoringSessionEnd(Action close, SupStatus gone)
     {
         try
         {
-            HandleCall(function, handle);
+            close();
         }
-        catch (SupException ex) when (ex.Status is SupStatus.Disconnected or SupStatus.InvalidHandle)
+        catch (SupException ex) when (ex.Status == SupStatus.Disconnected || ex.Status == gone)
         {
-            // The session ended first, and with it the object.
+            // The session ended first, and with it what the call would close.
         }
         catch (ObjectDisposedException)
         {
-            // The client was disposed first: its session's end closed the object.
+            // The client was disposed first: its session's end closed it.
         }
     }
 

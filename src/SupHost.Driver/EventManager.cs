@@ -15,7 +15,6 @@ public sealed class EventManager
     private readonly ObjectManager _objects;
     private readonly ObjectType _autoType;
     private readonly ObjectType _multiType;
-    private long _created;
 
     internal EventManager(ObjectManager objects)
     {
@@ -23,9 +22,6 @@ public sealed class EventManager
         _autoType = objects.FindType((uint)ObjectTypeId.EventSemaphore)!;
         _multiType = objects.FindType((uint)ObjectTypeId.EventMultiSemaphore)!;
     }
-
-    /// <summary>Events created since the start.</summary>
-    public long Created => Interlocked.Read(ref _created);
 
     internal SupStatus Create(Session session, EventKind kind, out SupObject? obj, out string? message)
     {
@@ -47,7 +43,7 @@ public sealed class EventManager
             return ex.Errno is Errno.EMFILE or Errno.ENFILE or Errno.ENOMEM ? SupStatus.LimitReached : SupStatus.GeneralFailure;
         }
 
-        var entry = new EventEntry(fd, kind, session.Id);
+        var entry = new EventEntry(fd, kind);
         ObjectType type = kind == EventKind.Multi ? _multiType : _autoType;
         SupStatus status = _objects.Register(session, type, null, 0x180, false, _ => entry.Dispose(), entry, out obj);
         if (status != SupStatus.Success)
@@ -57,7 +53,6 @@ public sealed class EventManager
             return status;
         }
 
-        Interlocked.Increment(ref _created);
         message = null;
         return SupStatus.Success;
     }
@@ -90,9 +85,8 @@ public sealed class EventManager
             return SupStatus.InvalidHandle;
         }
 
-        SupStatus status = _objects.ReleaseEvery(session, handle);
         message = null;
-        return status == SupStatus.ObjectDestroyed ? SupStatus.Success : status;
+        return _objects.ReleaseEvery(session, handle);
     }
 
     internal static EventEntry? Payload(SupObject obj) => obj.Payload as EventEntry;

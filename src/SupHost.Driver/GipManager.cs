@@ -109,7 +109,7 @@ public sealed unsafe class GipManager : IDisposable
             Span<byte> entry = new(_page + GipLayout.HeaderSize + (i * GipLayout.CpuEntrySize), GipLayout.CpuEntrySize);
             BinaryPrimitives.WriteUInt32LittleEndian(entry[GipLayout.CpuTransactionOffset..], 2);
             BinaryPrimitives.WriteUInt32LittleEndian(entry[GipLayout.CpuIdOffset..], (uint)cpus[i]);
-            BinaryPrimitives.WriteUInt32LittleEndian(entry[GipLayout.CpuStateOffset..], deltas[i] is null && mode is GipMode.InvariantTsc or GipMode.SyncTsc ? 2u : GipLayout.CpuOnline);
+            BinaryPrimitives.WriteUInt32LittleEndian(entry[GipLayout.CpuStateOffset..], deltas[i] is null && mode is GipMode.InvariantTsc or GipMode.SyncTsc ? GipLayout.CpuOffline : GipLayout.CpuOnline);
             BinaryPrimitives.WriteInt64LittleEndian(entry[GipLayout.CpuTscDeltaOffset..], deltas[i] ?? GipLayout.DeltaNotMeasured);
         }
 

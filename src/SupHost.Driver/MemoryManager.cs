@@ -201,9 +201,8 @@ public sealed class MemoryManager
         }
 
         // Drop every reference the session holds: the allocation is gone for it.
-        SupStatus status = _objects.ReleaseEvery(session, handle);
         message = null;
-        return status == SupStatus.ObjectDestroyed ? SupStatus.Success : status;
+        return _objects.ReleaseEvery(session, handle);
     }
 
     /// <summary>A module's view of an allocation <paramref name="holder"/> holds.</summary>

@@ -274,26 +274,25 @@ public sealed class ObjectManager
     }
 
     /// <summary>
-    /// Drops all of <paramref name="holder"/>'s references to one object (closing it for that
-    /// holder). Returns <see cref="SupStatus.ObjectDestroyed"/> when that destroyed it,
-    /// <see cref="SupStatus.Success"/> when others still hold it.
+    /// Drops all of <paramref name="holder"/>'s references to one object, closing it for that
+    /// holder (and destroying it when nobody else holds it): <see cref="SupStatus.Success"/>, or
+    /// <see cref="SupStatus.InvalidHandle"/> when the holder held none.
     /// </summary>
     public SupStatus ReleaseEvery(IObjectHolder holder, ulong handle)
     {
         SupStatus status = Release(holder, handle);
         if (status != SupStatus.Success)
         {
-            return status;
+            return status == SupStatus.ObjectDestroyed ? SupStatus.Success : status;
         }
 
-        // Release until the holder has none left: InvalidHandle then means others still hold it.
-        do
+        // Release until the holder has none left (the last one destroys it or finds it gone for this holder).
+        while (status == SupStatus.Success)
         {
             status = Release(holder, handle);
         }
-        while (status == SupStatus.Success);
 
-        return status == SupStatus.ObjectDestroyed ? status : SupStatus.Success;
+        return SupStatus.Success;
     }
 
     /// <summary>

@@ -90,7 +90,10 @@ public static class GipLayout
     /// <summary>The TSC delta of a CPU that could not be measured.</summary>
     public const long DeltaNotMeasured = long.MaxValue;
 
-    /// <summary>CPU states.</summary>
+    /// <summary>CPU state: its TSC delta could not be measured (not schedulable by the daemon).</summary>
+    public const uint CpuOffline = 2;
+
+    /// <summary>CPU state: online.</summary>
     public const uint CpuOnline = 3;
 
     /// <summary>The GIP's size for <paramref name="cpus"/> CPU entries: whole pages.</summary>

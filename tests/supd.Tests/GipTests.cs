@@ -168,7 +168,7 @@ public class GipTests
         (Process peer, uint sessionId) = Tool.StartHoldingPeer("hold-gip", daemon.RunDir);
         using (peer)
         {
-            Assert.True(sessionId > 0);
+            Assert.True(observer.ListSessions().Single(s => s.Id == sessionId).MapsGip);
             Assert.Equal(2, observer.QueryStatus().GipUsers);
             peer.Kill();
             peer.WaitForExit();

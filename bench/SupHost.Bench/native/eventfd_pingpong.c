@@ -1,23 +1,12 @@
 /* The floor of the event scenario: an eventfd ping-pong between two processes in C, blocking reads.
  * usage: eventfd_pingpong ITERATIONS SERVER_CPU CLIENT_CPU
  * prints: every round trip (two signal-to-wake hops) in nanoseconds, one a line, after a warm-up */
-#define _GNU_SOURCE
-#include <sched.h>
+#include "floor.h"
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static void pin(int cpu)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) { perror("sched_setaffinity"); exit(1); }
-}
 
 int main(int argc, char **argv)
 {

@@ -1,23 +1,12 @@
 /* The floor of the roundtrip scenario: a SOCK_SEQPACKET ping-pong between two processes in C.
  * usage: pingpong ITERATIONS SERVER_CPU CLIENT_CPU MESSAGE_SIZE
  * prints: every round trip in nanoseconds, one a line, after a warm-up of a tenth as many */
-#define _GNU_SOURCE
-#include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include "floor.h"
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static void pin(int cpu)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) { perror("sched_setaffinity"); exit(1); }
-}
 
 int main(int argc, char **argv)
 {

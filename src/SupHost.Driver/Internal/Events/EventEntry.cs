@@ -7,24 +7,13 @@ namespace SupHost.Driver.Internal.Events;
 /// One event semaphore: the daemon's eventfd. The session's client holds a duplicate of the same
 /// descriptor (the same counter), so a signal from either side wakes a waiter on either side.
 /// </summary>
-internal sealed class EventEntry(SafeFd fd, EventKind kind, uint sessionId) : IDisposable
+internal sealed class EventEntry(SafeFd fd, EventKind kind) : IDisposable
 {
-    private long _signals;
-
     public SafeFd Fd { get; } = fd;
 
     public EventKind Kind { get; } = kind;
 
-    public uint SessionId { get; } = sessionId;
-
-    /// <summary>Signals sent through the daemon (the protocol and modules; not the client's own writes).</summary>
-    public long Signals => Interlocked.Read(ref _signals);
-
-    public void Signal()
-    {
-        Libc.SignalEvent(Fd);
-        Interlocked.Increment(ref _signals);
-    }
+    public void Signal() => Libc.SignalEvent(Fd);
 
     public void Reset() => _ = Libc.TryConsumeEvent(Fd);
 
