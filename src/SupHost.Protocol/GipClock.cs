@@ -137,10 +137,11 @@ public sealed unsafe class GipClock
             });
         }
 
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(page[GipLayout.VersionOffset..]);
         return new GipInfo
         {
             Magic = $"0x{BinaryPrimitives.ReadUInt32LittleEndian(page):x8}",
-            Version = $"{BinaryPrimitives.ReadUInt32LittleEndian(page[GipLayout.VersionOffset..]) >> 16}.{BinaryPrimitives.ReadUInt32LittleEndian(page[GipLayout.VersionOffset..]) & 0xffff}",
+            Version = $"{version >> 16}.{version & 0xffff}",
             Mode = Mode.ToString(),
             Pages = BinaryPrimitives.ReadUInt16LittleEndian(page[GipLayout.PagesOffset..]),
             UpdateHz = BinaryPrimitives.ReadUInt32LittleEndian(page[GipLayout.UpdateHzOffset..]),

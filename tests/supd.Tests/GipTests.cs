@@ -252,7 +252,7 @@ public class GipTests
         Assert.Equal(2, Tool.Supctl("gip", "--duration", "-1", "--run-dir", daemon.RunDir).ExitCode);
     }
 
-    internal static (long Samples, double WorstNs) Deviation(GipClock clock, TimeSpan duration)
+    private static (long Samples, double WorstNs) Deviation(GipClock clock, TimeSpan duration)
     {
         long samples = 0;
         double worst = 0;
