@@ -35,6 +35,22 @@ public sealed class DriverOptions
     /// <summary>Most pages locked in RAM at once, all sessions together.</summary>
     public long MaxLockedPages { get; init; } = 16384;
 
+    /// <summary>
+    /// Most descriptors one session may make the daemon hold (its shared-memory allocations and
+    /// event semaphores, one each); the session's own connection is not counted here.
+    /// </summary>
+    public long MaxDescriptorsPerSession { get; init; } = 1024;
+
+    /// <summary>Most descriptors all sessions of one uid together may make the daemon hold.</summary>
+    public long MaxDescriptorsPerUid { get; init; } = 4096;
+
+    /// <summary>
+    /// Descriptors kept free for the daemon itself (accepting and refusing connections, loading
+    /// modules, logging): the budget sessions share is RLIMIT_NOFILE less what is open at start,
+    /// less one per possible session, less this reserve.
+    /// </summary>
+    public int DescriptorReserve { get; init; } = 256;
+
     /// <summary>Directories modules load from, searched in order; the daemon adds its own first.</summary>
     public IReadOnlyList<string> ModuleDirectories { get; init; } = [];
 
@@ -66,6 +82,11 @@ public sealed class DriverOptions
         if (MaxSessions < 1 || MaxObjectsPerSession < 1 || MaxFactoriesPerSession < 1)
         {
             return $"session, object and factory limits must be at least 1 (now {MaxSessions}, {MaxObjectsPerSession}, {MaxFactoriesPerSession})";
+        }
+
+        if (MaxDescriptorsPerSession < 1 || MaxDescriptorsPerUid < 1 || DescriptorReserve < 16)
+        {
+            return $"descriptor limits must be at least 1 per session and per uid and the reserve at least 16 (now {MaxDescriptorsPerSession}, {MaxDescriptorsPerUid}, {DescriptorReserve})";
         }
 
         return null;

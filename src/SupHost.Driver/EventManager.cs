@@ -13,12 +13,14 @@ namespace SupHost.Driver;
 public sealed class EventManager
 {
     private readonly ObjectManager _objects;
+    private readonly Internal.Quota _descriptors;
     private readonly ObjectType _autoType;
     private readonly ObjectType _multiType;
 
-    internal EventManager(ObjectManager objects)
+    internal EventManager(ObjectManager objects, Internal.Quota descriptors)
     {
         _objects = objects;
+        _descriptors = descriptors;
         _autoType = objects.FindType((uint)ObjectTypeId.EventSemaphore)!;
         _multiType = objects.FindType((uint)ObjectTypeId.EventMultiSemaphore)!;
     }
@@ -32,6 +34,13 @@ public sealed class EventManager
             return SupStatus.InvalidParameter;
         }
 
+        // The eventfd is a descriptor the daemon holds for the session: it is counted first.
+        if (!_descriptors.TryTake(session.Id, session.UserId, 1, out message))
+        {
+            message = $"no event created: {message}";
+            return SupStatus.LimitReached;
+        }
+
         SafeFd fd;
         try
         {
@@ -39,16 +48,18 @@ public sealed class EventManager
         }
         catch (NativeException ex)
         {
+            _descriptors.Return(session.Id, session.UserId, 1);
             message = $"creating the eventfd failed: {ex.Message}";
             return ex.Errno is Errno.EMFILE or Errno.ENFILE or Errno.ENOMEM ? SupStatus.LimitReached : SupStatus.GeneralFailure;
         }
 
         var entry = new EventEntry(fd, kind);
         ObjectType type = kind == EventKind.Multi ? _multiType : _autoType;
-        SupStatus status = _objects.Register(session, type, null, 0x180, false, _ => entry.Dispose(), entry, out obj);
+        (uint sessionId, uint uid) = (session.Id, session.UserId);
+        SupStatus status = _objects.Register(session, type, null, 0x180, false, _ => Destroy(entry, sessionId, uid), entry, out obj);
         if (status != SupStatus.Success)
         {
-            entry.Dispose();
+            Destroy(entry, sessionId, uid);
             message = status == SupStatus.LimitReached ? "the session holds as many objects as it may" : $"registering the event failed: {status}";
             return status;
         }
@@ -87,6 +98,12 @@ public sealed class EventManager
 
         message = null;
         return _objects.ReleaseEvery(session, handle);
+    }
+
+    private void Destroy(EventEntry entry, uint sessionId, uint uid)
+    {
+        entry.Dispose();
+        _descriptors.Return(sessionId, uid, 1);
     }
 
     internal static EventEntry? Payload(SupObject obj) => obj.Payload as EventEntry;

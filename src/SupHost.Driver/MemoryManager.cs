@@ -14,16 +14,18 @@ public sealed class MemoryManager
 {
     private readonly DriverOptions _options;
     private readonly ObjectManager _objects;
+    private readonly Internal.Quota _descriptors;
     private readonly ObjectType _type;
     private readonly Lock _lock = new();
     private readonly Dictionary<uint, long> _pagesBySession = [];
     private long _pages;
     private long _lockedPages;
 
-    internal MemoryManager(DriverOptions options, ObjectManager objects)
+    internal MemoryManager(DriverOptions options, ObjectManager objects, Internal.Quota descriptors)
     {
         _options = options;
         _objects = objects;
+        _descriptors = descriptors;
         _type = objects.FindType((uint)ObjectTypeId.Memory)!;
     }
 
@@ -79,6 +81,13 @@ public sealed class MemoryManager
                 return SupStatus.LimitReached;
             }
 
+            // The memfd is a descriptor the daemon holds for the session.
+            if (!_descriptors.TryTake(session.Id, session.UserId, 1, out message))
+            {
+                message = $"no allocation made: {message}";
+                return SupStatus.LimitReached;
+            }
+
             _pagesBySession[session.Id] = held + pages;
             _pages += pages;
         }
@@ -99,11 +108,11 @@ public sealed class MemoryManager
                 throw;
             }
 
-            block = new MemoryBlock(fd, mapping, (int)pages, session.Id);
+            block = new MemoryBlock(fd, mapping, (int)pages, session.Id, session.UserId);
             if (lockPages && LockBlock(block, out message) != SupStatus.Success)
             {
                 block.Dispose();
-                Unreserve(session.Id, pages);
+                Unreserve(session.Id, session.UserId, pages);
                 return SupStatus.LimitReached;
             }
 
@@ -123,7 +132,7 @@ public sealed class MemoryManager
         {
             if (block is null)
             {
-                Unreserve(session.Id, pages);
+                Unreserve(session.Id, session.UserId, pages);
             }
             else
             {
@@ -263,11 +272,12 @@ public sealed class MemoryManager
         }
 
         block.Dispose();
-        Unreserve(block.SessionId, block.Pages);
+        Unreserve(block.SessionId, block.UserId, block.Pages);
     }
 
-    private void Unreserve(uint sessionId, long pages)
+    private void Unreserve(uint sessionId, uint uid, long pages)
     {
+        _descriptors.Return(sessionId, uid, 1);
         lock (_lock)
         {
             long left = _pagesBySession.GetValueOrDefault(sessionId) - pages;

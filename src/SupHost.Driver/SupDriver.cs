@@ -46,8 +46,9 @@ public sealed class SupDriver : IDisposable
         Objects = new ObjectManager(options.MaxObjectsPerSession);
         Objects.DestructorFailed = (obj, ex) => DriverLog.DestructorThrew(_logger, ex, $"0x{obj.Handle:x16}", obj.Type.Name);
         Components = new ComponentRegistry();
-        Memory = new MemoryManager(options, Objects);
-        Events = new EventManager(Objects);
+        Descriptors = NewDescriptorBudget(options);
+        Memory = new MemoryManager(options, Objects, Descriptors);
+        Events = new EventManager(Objects, Descriptors);
         Gip = new GipManager(options, _logger);
         Modules = new ModuleLoader(options, Objects, Components, Memory, Events, Gip, loggerFactory);
         Dispatcher = new Dispatcher(this, _logger, options.MaxRequestSize);
@@ -84,6 +85,9 @@ public sealed class SupDriver : IDisposable
     public string RestrictedSocketPath => Path.Combine(Options.RunDirectory, ProtocolConstants.RestrictedSocketName);
 
     internal Dispatcher Dispatcher { get; }
+
+    /// <summary>The descriptors sessions make the daemon hold (allocations, events), per session, per uid and in total.</summary>
+    internal Quota Descriptors { get; }
 
     /// <summary>
     /// Creates the run directory, takes the single-instance lock, replaces stale sockets and starts
@@ -205,6 +209,8 @@ public sealed class SupDriver : IDisposable
             ObjectsByType = Objects.CountByType(),
             ObjectsCreated = Objects.Created,
             ObjectsDestroyed = Objects.Destroyed,
+            DescriptorsHeld = Descriptors.Held,
+            DescriptorBudget = Descriptors.Total,
             Factories = Components.Count,
             Modules = Modules.Count,
             ModulesUnloaded = Modules.Unloaded,
@@ -425,6 +431,20 @@ public sealed class SupDriver : IDisposable
         {
             return string.Empty;
         }
+    }
+
+    /// <summary>
+    /// The descriptors sessions may make the daemon hold between them: whatever RLIMIT_NOFILE
+    /// leaves once the descriptors open now, one per possible session and the reserve are set
+    /// aside, so that running out is a status for the session that asks, never EMFILE for the
+    /// daemon.
+    /// </summary>
+    private static Quota NewDescriptorBudget(DriverOptions options)
+    {
+        long limit = Libc.RaiseDescriptorLimit();
+        long open = Directory.GetFileSystemEntries("/proc/self/fd").Length;
+        long total = Math.Max(0, limit - open - options.MaxSessions - options.DescriptorReserve);
+        return new Quota("descriptors", options.MaxDescriptorsPerSession, options.MaxDescriptorsPerUid, total);
     }
 
     private static ulong NewCookie()

@@ -39,6 +39,12 @@ public sealed record StatusInfo
     /// <summary>Objects whose destructor has run since start.</summary>
     public required long ObjectsDestroyed { get; init; }
 
+    /// <summary>Descriptors sessions make the daemon hold now (shared-memory allocations and events).</summary>
+    public long DescriptorsHeld { get; init; }
+
+    /// <summary>The most descriptors all sessions together may make the daemon hold (from RLIMIT_NOFILE, less a reserve).</summary>
+    public long DescriptorBudget { get; init; }
+
     /// <summary>Registered component factories.</summary>
     public required int Factories { get; init; }
 

@@ -92,6 +92,9 @@ root.SetAction(async parse =>
         MaxPagesTotal = settings.MaxPagesTotal,
         MaxLockedPages = settings.MaxLockedPages,
         GipForceAsync = settings.GipForceAsync,
+        MaxDescriptorsPerSession = settings.MaxDescriptorsPerSession,
+        MaxDescriptorsPerUid = settings.MaxDescriptorsPerUid,
+        DescriptorReserve = settings.DescriptorReserve,
     };
     if (options.Validate() is string problem)
     {

@@ -41,4 +41,10 @@ internal sealed class SupdSettings
     public long MaxLockedPages { get; set; } = 16384;
 
     public bool GipForceAsync { get; set; }
+
+    public long MaxDescriptorsPerSession { get; set; } = 1024;
+
+    public long MaxDescriptorsPerUid { get; set; } = 4096;
+
+    public int DescriptorReserve { get; set; } = 256;
 }

@@ -14,6 +14,7 @@ public class LayoutTests
         Assert.Equal(12, Unsafe.SizeOf<Libc.ucred>());
         Assert.Equal(110, Unsafe.SizeOf<Libc.sockaddr_un>());
         Assert.Equal(144, Unsafe.SizeOf<Libc.stat_t>());
+        Assert.Equal(16, Unsafe.SizeOf<Libc.rlimit>());
     }
 
     [Fact]

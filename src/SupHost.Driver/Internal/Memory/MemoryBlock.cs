@@ -7,7 +7,7 @@ namespace SupHost.Driver.Internal.Memory;
 /// same file through the descriptor it received, so both see the same bytes; nothing names it in
 /// any file system. Mutable state is guarded by the memory manager's lock.
 /// </summary>
-internal sealed class MemoryBlock(SafeFd fd, MappedMemory mapping, int pages, uint sessionId) : IDisposable
+internal sealed class MemoryBlock(SafeFd fd, MappedMemory mapping, int pages, uint sessionId, uint userId) : IDisposable
 {
     public SafeFd Fd { get; } = fd;
 
@@ -16,6 +16,8 @@ internal sealed class MemoryBlock(SafeFd fd, MappedMemory mapping, int pages, ui
     public int Pages { get; } = pages;
 
     public uint SessionId { get; } = sessionId;
+
+    public uint UserId { get; } = userId;
 
     public bool Locked { get; set; }
 

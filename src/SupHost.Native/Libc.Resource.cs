@@ -1,0 +1,47 @@
+using System.Runtime.InteropServices;
+
+namespace SupHost.Native;
+
+// sys/resource.h: getrlimit(2), setrlimit(2), for the descriptor limit the daemon budgets under.
+public static partial class Libc
+{
+    private const int RLIMIT_NOFILE = 7;
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct rlimit
+    {
+        public ulong rlim_cur;
+        public ulong rlim_max;
+    }
+
+    [LibraryImport(LibraryName, EntryPoint = "getrlimit", SetLastError = true)]
+    private static unsafe partial int getrlimit(int resource, rlimit* limit);
+
+    [LibraryImport(LibraryName, EntryPoint = "setrlimit", SetLastError = true)]
+    private static unsafe partial int setrlimit(int resource, rlimit* limit);
+
+    /// <summary>
+    /// Raises the soft RLIMIT_NOFILE to the hard one (allowed without privilege) and returns the
+    /// soft limit in force afterwards: the number of descriptors this process may hold.
+    /// </summary>
+    public static unsafe long RaiseDescriptorLimit()
+    {
+        rlimit limit;
+        if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        {
+            throw NativeException.FromLastError("getrlimit(RLIMIT_NOFILE)");
+        }
+
+        if (limit.rlim_cur < limit.rlim_max)
+        {
+            var raised = new rlimit { rlim_cur = limit.rlim_max, rlim_max = limit.rlim_max };
+            if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            {
+                limit = raised;
+            }
+        }
+
+        // RLIM_INFINITY is all ones; no descriptor table is that large.
+        return (long)Math.Min(limit.rlim_cur, int.MaxValue);
+    }
+}
