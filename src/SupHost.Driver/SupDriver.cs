@@ -25,6 +25,7 @@ public sealed class SupDriver : IDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<uint, Connection> _connections = [];
     private readonly List<Endpoint> _endpoints = [];
+    private readonly Footprint _footprint = new();
     private SafeFd? _lockFile;
     private uint _nextSessionId;
     private long _sessionsOpened;
@@ -178,6 +179,7 @@ public sealed class SupDriver : IDisposable
 
         // Sessions are gone; what only the daemon's pins hold is terminated now.
         Modules.Shutdown();
+        _footprint.Dispose();
         Gip.Dispose();
         File.Delete(Path.Combine(Options.RunDirectory, "supd.pid"));
         _lockFile?.Dispose();
@@ -211,6 +213,7 @@ public sealed class SupDriver : IDisposable
             ObjectsDestroyed = Objects.Destroyed,
             DescriptorsHeld = Descriptors.Held,
             DescriptorBudget = Descriptors.Total,
+            FootprintSettles = _footprint.Settles,
             Factories = Components.Count,
             Modules = Modules.Count,
             ModulesUnloaded = Modules.Unloaded,
@@ -307,6 +310,7 @@ public sealed class SupDriver : IDisposable
         }
 
         DriverLog.SessionEnded(_logger, session.Id, session.ProcessId, reason, held, destroyed, factories, modules);
+        _footprint.SessionEnded();
     }
 
     /// <summary>

@@ -45,6 +45,9 @@ public sealed record StatusInfo
     /// <summary>The most descriptors all sessions together may make the daemon hold (from RLIMIT_NOFILE, less a reserve).</summary>
     public long DescriptorBudget { get; init; }
 
+    /// <summary>Times the daemon gave memory back after a burst of sessions ended (garbage collector compacted, C heap trimmed).</summary>
+    public long FootprintSettles { get; init; }
+
     /// <summary>Registered component factories.</summary>
     public required int Factories { get; init; }
 

@@ -9,6 +9,10 @@ using SupHost.Driver;
 using SupHost.Native;
 using SupHost.Protocol;
 
+// Before any other thread allocates: two malloc arenas and a fixed mmap threshold, so that the
+// session threads' large buffers go back to the kernel when freed (see Libc.LimitMallocFootprint).
+Libc.LimitMallocFootprint(arenas: 2, mmapThreshold: 128 * 1024);
+
 var runDirOption = new Option<string?>("--run-dir")
 {
     Description = $"Directory for the sockets (default: ${ProtocolConstants.RunDirectoryVariable}, the configuration file, then /run/suphost as root or $XDG_RUNTIME_DIR/suphost).",

@@ -150,6 +150,11 @@ public sealed class Daemon : IDisposable
         }
     });
 
+    /// <summary>The daemon's resident set (VmRSS of /proc/PID/status), in KiB.</summary>
+    public long ResidentKiB() => long.Parse(
+        File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))["VmRSS:".Length..].Trim().Split(' ')[0],
+        System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>What the daemon's descriptors point at, for a failure message.</summary>
     public string FdTargets() => string.Join(", ", Directory.GetFileSystemEntries($"/proc/{Pid}/fd")
         .Select(f => { try { return new FileInfo(f).LinkTarget ?? "?"; } catch (IOException) { return "gone"; } })

@@ -30,6 +30,7 @@ public sealed class FuzzTests
         using Daemon daemon = Daemon.StartWithConfig("""{ "Supd": { "MaxObjectsPerSession": 256, "MaxPagesPerSession": 4096, "MaxDescriptorsPerSession": 128 } }""");
         using SupClient probe = daemon.Connect();
         int baselineFds = daemon.FdCount();
+        long rssBefore = daemon.ResidentKiB();
         long requests = 0;
         var sessions = new List<FuzzSession>();
         FuzzSession NewSession()
@@ -107,6 +108,16 @@ public sealed class FuzzTests
         Poll.Until(() => probe.QueryStatus().ObjectsByType.Values.Sum() == 0 && probe.QueryStatus().DescriptorsHeld == 0, () => $"the fuzzing sessions' objects to go; the daemon holds {string.Join(", ", probe.QueryStatus().ObjectsByType)}");
         Poll.Until(() => daemon.FdCount() <= baselineFds, () => $"the daemon's descriptors to return to {baselineFds}; it has {daemon.FdCount()}: {daemon.FdTargets()}");
         Assert.True(requests > 1000, $"only {requests} requests were sent");
+
+        // The footprint once everything is released and the daemon has settled (a figure, not a
+        // bar: see bench stress).
+        long settles = probe.QueryStatus().FootprintSettles;
+        using (daemon.Connect())
+        {
+        }
+
+        Poll.Until(() => probe.QueryStatus().FootprintSettles > settles, "the daemon to settle its memory after the last session ended");
+        Console.WriteLine($"fuzz: daemon RSS {rssBefore} KiB before, {daemon.ResidentKiB()} KiB after the sessions ended");
     }
 
     /// <summary>One fuzzed datagram: a function with sizes, a payload recipe and mutations.</summary>
