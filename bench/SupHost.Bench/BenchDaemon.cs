@@ -13,6 +13,9 @@ internal sealed class BenchDaemon : IDisposable
     public BenchDaemon(int cpu)
     {
         _dir = Directory.CreateTempSubdirectory("supd-bench-").FullName;
+
+        // Other users (the stress scenario's peers) must reach the sockets inside: 0755.
+        File.SetUnixFileMode(_dir, (UnixFileMode)0x1ed);
         RunDir = Path.Combine(_dir, "run");
         _process = Process.Start(Affinity.Pinned(cpu, "dotnet", Path.Combine(AppContext.BaseDirectory, "supd.dll"), "--run-dir", RunDir))!;
         _process.OutputDataReceived += (_, _) => { };

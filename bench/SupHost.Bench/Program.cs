@@ -10,8 +10,14 @@ var scenarios = new Dictionary<string, (string Description, Func<int, List<Measu
     ["pages"] = ("allocate+map+touch+free cycles of shared pages per second next to raw memfd+mmap in process", PagesScenario.Run),
     ["event"] = ("signal-to-wake latency of event semaphores (signalled here and by a module) next to a raw C eventfd ping-pong", EventScenario.Run),
     ["gip"] = ("ns per GIP clock read next to clock_gettime(CLOCK_MONOTONIC) and Stopwatch; the clock's deviation from CLOCK_MONOTONIC over 60 s", GipScenario.Run),
+    ["stress"] = ("the lock-out and exhaustion attempts of issue 9 (idle floods, oversized datagrams, one uid taking every page) with numbers; needs root", StressScenario.Run),
     ["load-cycle"] = ("module open+init+term+unload cycles per second next to a raw in-process load context cycle", LoadCycleScenario.Run),
 };
+
+if (args.Length >= 4 && args[0] == "--stress-peer")
+{
+    return StressPeer.Run(args);
+}
 
 if (args.Length == 2 && args[0] == "--echo-server")
 {
