@@ -50,8 +50,10 @@ public sealed class SharedMemory : IDisposable
     public void Lock(bool locked = true) => _client.HandleFlagsCall(SupFunction.PageLock, Handle, !locked);
 
     /// <summary>
-    /// Changes the protection of whole pages, in the daemon's mapping and in this process's.
-    /// <paramref name="offset"/> and <paramref name="length"/> are multiples of 4096 inside the allocation.
+    /// Changes the protection of whole pages in this process's mapping, after the daemon has
+    /// recorded it (the daemon never changes its own mapping; modules' views and leases honour
+    /// the record instead, see docs/protocol.md). <paramref name="offset"/> and
+    /// <paramref name="length"/> are multiples of 4096 inside the allocation.
     /// </summary>
     public void Protect(long offset, long length, PageProtection protection)
     {
@@ -61,7 +63,8 @@ public sealed class SharedMemory : IDisposable
         Errno errno = Libc.Protect(_mapping, offset, length, (int)protection);
         if (errno != Errno.None)
         {
-            throw new SupException(SupStatus.GeneralFailure, $"mprotect of this process's mapping failed: {errno}");
+            // ENOMEM: this process's own mapping would be split past vm.max_map_count.
+            throw new SupException(errno == Errno.ENOMEM ? SupStatus.LimitReached : SupStatus.GeneralFailure, $"mprotect of this process's mapping failed: {errno}");
         }
     }
 

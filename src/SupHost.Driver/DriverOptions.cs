@@ -23,17 +23,39 @@ public sealed class DriverOptions
     /// <summary>Most factories one session may register.</summary>
     public int MaxFactoriesPerSession { get; init; } = 64;
 
+    /// <summary>The largest <see cref="MaxPagesPerAllocation"/>: a module's view of an allocation is one Memory&lt;byte&gt;, whose length is an int.</summary>
+    public const int LargestAllocation = int.MaxValue / ProtocolConstants.PageSize;
+
     /// <summary>Largest single allocation, in 4 KiB pages (512 MiB as PAGE_ALLOC_EX allows).</summary>
     public int MaxPagesPerAllocation { get; init; } = 131072;
 
     /// <summary>Most pages one session may hold.</summary>
     public long MaxPagesPerSession { get; init; } = 131072;
 
+    /// <summary>Most pages all sessions of one uid together may hold: half the total, so that one user cannot take them all.</summary>
+    public long MaxPagesPerUid { get; init; } = 262144;
+
     /// <summary>Most pages all sessions together may hold.</summary>
     public long MaxPagesTotal { get; init; } = 524288;
 
     /// <summary>Most pages locked in RAM at once, all sessions together.</summary>
     public long MaxLockedPages { get; init; } = 16384;
+
+    /// <summary>Most pages one session may have locked in RAM.</summary>
+    public long MaxLockedPagesPerSession { get; init; } = 8192;
+
+    /// <summary>Most pages all sessions of one uid together may have locked in RAM: half the total.</summary>
+    public long MaxLockedPagesPerUid { get; init; } = 8192;
+
+    /// <summary>
+    /// Most allocations all sessions together may hold. Each is one mapping in the daemon, so the
+    /// daemon takes the smaller of this and what vm.max_map_count leaves once the mappings it has
+    /// at start and <see cref="MappingReserve"/> are set aside (allocationBudget in the status).
+    /// </summary>
+    public long MaxAllocationsTotal { get; init; } = 32768;
+
+    /// <summary>Mappings kept free under vm.max_map_count for the daemon itself (thread stacks, the heap, modules, the GIP).</summary>
+    public int MappingReserve { get; init; } = 16384;
 
     /// <summary>
     /// Most descriptors one session may make the daemon hold (its shared-memory allocations and
@@ -87,6 +109,21 @@ public sealed class DriverOptions
         if (MaxDescriptorsPerSession < 1 || MaxDescriptorsPerUid < 1 || DescriptorReserve < 16)
         {
             return $"descriptor limits must be at least 1 per session and per uid and the reserve at least 16 (now {MaxDescriptorsPerSession}, {MaxDescriptorsPerUid}, {DescriptorReserve})";
+        }
+
+        if (MaxPagesPerAllocation is < 1 or > LargestAllocation)
+        {
+            return $"the per-allocation page limit {MaxPagesPerAllocation} is outside 1..{LargestAllocation}";
+        }
+
+        if (MaxPagesPerSession < 1 || MaxPagesPerUid < 1 || MaxPagesTotal < 1 || MaxLockedPagesPerSession < 0 || MaxLockedPagesPerUid < 0 || MaxLockedPages < 0)
+        {
+            return $"page limits must be at least 1 and locked-page limits at least 0 (now {MaxPagesPerSession}, {MaxPagesPerUid}, {MaxPagesTotal} pages; {MaxLockedPagesPerSession}, {MaxLockedPagesPerUid}, {MaxLockedPages} locked)";
+        }
+
+        if (MaxAllocationsTotal < 1 || MappingReserve < 1024)
+        {
+            return $"the allocation limit must be at least 1 and the mapping reserve at least 1024 (now {MaxAllocationsTotal}, {MappingReserve})";
         }
 
         return null;

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using SupHost.Driver.Internal;
 using SupHost.Driver.Internal.Memory;
 using SupHost.Native;
 using SupHost.Protocol;
@@ -7,33 +9,52 @@ namespace SupHost.Driver;
 /// <summary>
 /// Shared pages for clients (SUPR3PageAllocEx, PAGE_LOCK, PAGE_PROTECT, PAGE_FREE). Each
 /// allocation is an object of type memory held by the session that made it, so it goes with the
-/// session however it ends; its destructor unlocks, unmaps and closes the daemon's side.
-/// Per-allocation, per-session, total and locked-page limits apply.
+/// session however it ends; its destructor unlocks, unmaps and closes the daemon's side (once no
+/// module lease holds the mapping any more).
 /// </summary>
+/// <remarks>
+/// Pages, locked pages, allocations (one daemon mapping each) and descriptors are counted per
+/// session, per uid and in total (<see cref="Quota"/>), so that no uid can take what others need.
+/// The daemon's mapping of an allocation stays one read-write mapping for its whole life: a
+/// client's PageProtect is recorded and honoured by module views, never applied with mprotect, so
+/// a client can neither split the daemon's address space into vm.max_map_count pieces nor make
+/// the daemon fault on a page, and mlock always covers whole accessible pages.
+/// </remarks>
 public sealed class MemoryManager
 {
     private readonly DriverOptions _options;
     private readonly ObjectManager _objects;
-    private readonly Internal.Quota _descriptors;
+    private readonly Quota _descriptors;
+    private readonly Quota _pages;
+    private readonly Quota _lockedPages;
+    private readonly Quota _allocations;
     private readonly ObjectType _type;
+    private readonly ILogger _logger;
     private readonly Lock _lock = new();
-    private readonly Dictionary<uint, long> _pagesBySession = [];
-    private long _pages;
-    private long _lockedPages;
 
-    internal MemoryManager(DriverOptions options, ObjectManager objects, Internal.Quota descriptors)
+    internal MemoryManager(DriverOptions options, ObjectManager objects, Quota descriptors, ILogger logger)
     {
         _options = options;
         _objects = objects;
         _descriptors = descriptors;
+        _logger = logger;
         _type = objects.FindType((uint)ObjectTypeId.Memory)!;
+        _pages = new Quota("pages", options.MaxPagesPerSession, options.MaxPagesPerUid, options.MaxPagesTotal);
+        _lockedPages = new Quota("locked pages", options.MaxLockedPagesPerSession, options.MaxLockedPagesPerUid, options.MaxLockedPages);
+        _allocations = new Quota("allocations", long.MaxValue, long.MaxValue, NewAllocationBudget(options, logger));
     }
 
-    /// <summary>Pages allocated by all sessions.</summary>
-    public long Pages => Interlocked.Read(ref _pages);
+    /// <summary>Pages allocated by all sessions (freed allocations a module still leases included).</summary>
+    public long Pages => _pages.Held;
 
     /// <summary>Pages locked in RAM.</summary>
-    public long LockedPages => Interlocked.Read(ref _lockedPages);
+    public long LockedPages => _lockedPages.Held;
+
+    /// <summary>Allocations held, each one mapping in the daemon.</summary>
+    public long Allocations => _allocations.Held;
+
+    /// <summary>The most allocations all sessions together may hold.</summary>
+    public long AllocationBudget => _allocations.Total;
 
     /// <summary>Every allocation, by session.</summary>
     public List<MemoryInfo> Snapshot()
@@ -49,6 +70,8 @@ public sealed class MemoryManager
                     SessionId = x.Block.SessionId,
                     Pages = x.Block.Pages,
                     Locked = x.Block.Locked,
+                    ProtectedPages = x.Block.ProtectedPages(),
+                    Leases = x.Block.Leases,
                     Modules = x.Block.Viewers.Order(StringComparer.Ordinal).ToList(),
                 })
                 .OrderBy(m => m.SessionId)
@@ -59,37 +82,25 @@ public sealed class MemoryManager
     internal SupStatus Allocate(Session session, uint pages, bool lockPages, out SupObject? obj, out string? message)
     {
         obj = null;
-        if (pages == 0 || pages > _options.MaxPagesPerAllocation)
+
+        // Validate the size: 0 is malformed, more than the limit is a limit (docs/protocol.md).
+        if (pages == 0)
         {
-            message = $"{pages} pages is outside 1..{_options.MaxPagesPerAllocation}";
+            message = "an allocation needs at least 1 page";
             return SupStatus.InvalidParameter;
         }
 
-        // Reserve the quota first, so that two sessions cannot both pass the check.
-        lock (_lock)
+        if (pages > _options.MaxPagesPerAllocation)
         {
-            long held = _pagesBySession.GetValueOrDefault(session.Id);
-            if (held + pages > _options.MaxPagesPerSession)
-            {
-                message = $"the session holds {held} pages; {pages} more would exceed its limit of {_options.MaxPagesPerSession}";
-                return SupStatus.LimitReached;
-            }
+            message = $"{pages} pages exceed the per-allocation limit of {_options.MaxPagesPerAllocation}";
+            return SupStatus.LimitReached;
+        }
 
-            if (_pages + pages > _options.MaxPagesTotal)
-            {
-                message = $"{_pages} pages are allocated; {pages} more would exceed the daemon's limit of {_options.MaxPagesTotal}";
-                return SupStatus.LimitReached;
-            }
-
-            // The memfd is a descriptor the daemon holds for the session.
-            if (!_descriptors.TryTake(session.Id, session.UserId, 1, out message))
-            {
-                message = $"no allocation made: {message}";
-                return SupStatus.LimitReached;
-            }
-
-            _pagesBySession[session.Id] = held + pages;
-            _pages += pages;
+        // Reserve pages, a mapping and a descriptor first, all or nothing, so that two sessions
+        // cannot both pass a check only one may pass.
+        if (!Reserve(session.Id, session.UserId, pages, out message))
+        {
+            return SupStatus.LimitReached;
         }
 
         MemoryBlock? block = null;
@@ -109,11 +120,15 @@ public sealed class MemoryManager
             }
 
             block = new MemoryBlock(fd, mapping, (int)pages, session.Id, session.UserId);
-            if (lockPages && LockBlock(block, out message) != SupStatus.Success)
+            if (lockPages)
             {
-                block.Dispose();
-                Unreserve(session.Id, session.UserId, pages);
-                return SupStatus.LimitReached;
+                SupStatus locked = LockBlock(block, out message);
+                if (locked != SupStatus.Success)
+                {
+                    block.Release();
+                    Unreserve(session.Id, session.UserId, pages);
+                    return locked;
+                }
             }
 
             MemoryBlock registered = block;
@@ -125,6 +140,7 @@ public sealed class MemoryManager
                 return status;
             }
 
+            block.Handle = obj!.Handle;
             message = null;
             return SupStatus.Success;
         }
@@ -139,8 +155,9 @@ public sealed class MemoryManager
                 Destroy(block);
             }
 
+            // Out of memory, address space or descriptors is the daemon's limit, not a crash.
             message = $"allocating {pages} pages failed: {ex.Message}";
-            return ex.Errno is Errno.ENOMEM or Errno.EMFILE ? SupStatus.LimitReached : SupStatus.GeneralFailure;
+            return ex.Errno is Errno.ENOMEM or Errno.EMFILE or Errno.ENFILE ? SupStatus.LimitReached : SupStatus.GeneralFailure;
         }
     }
 
@@ -153,23 +170,7 @@ public sealed class MemoryManager
             return SupStatus.InvalidHandle;
         }
 
-        if (unlock)
-        {
-            lock (_lock)
-            {
-                if (block.Locked)
-                {
-                    _ = Libc.Lock(block.Mapping, locked: false);
-                    block.Locked = false;
-                    _lockedPages -= block.Pages;
-                }
-            }
-
-            message = null;
-            return SupStatus.Success;
-        }
-
-        return LockBlock(block, out message);
+        return unlock ? UnlockBlock(block, out message) : LockBlock(block, out message);
     }
 
     internal SupStatus Protect(Session session, PageProtectRequest request, out string? message)
@@ -196,9 +197,14 @@ public sealed class MemoryManager
             return SupStatus.InvalidParameter;
         }
 
-        Errno errno = Libc.Protect(block.Mapping, (long)request.Offset, (long)request.Length, (int)request.Protection);
-        message = errno == Errno.None ? null : $"mprotect failed: {errno}";
-        return errno == Errno.None ? SupStatus.Success : SupStatus.GeneralFailure;
+        // Record it; the client's library applies it to the client's mapping. The daemon's own
+        // mapping is never mprotected (see the remarks): module views honour the record instead.
+        lock (_lock)
+        {
+            block.SetProtection((int)(request.Offset / ProtocolConstants.PageSize), (int)(request.Length / ProtocolConstants.PageSize), (PageProtection)request.Protection);
+        }
+
+        return SupStatus.Success;
     }
 
     internal SupStatus Free(Session session, ulong handle, out string? message)
@@ -214,7 +220,7 @@ public sealed class MemoryManager
         return _objects.ReleaseEvery(session, handle);
     }
 
-    /// <summary>A module's view of an allocation <paramref name="holder"/> holds.</summary>
+    /// <summary>A module's Abi 1.0 view of an allocation <paramref name="holder"/> holds: checked at each span, see <see cref="ModuleView"/>.</summary>
     internal Memory<byte> View(IObjectHolder holder, ulong handle, string module)
     {
         MemoryBlock block = Held(holder, handle) ?? throw new ArgumentException(NotHeld(handle), nameof(handle));
@@ -223,7 +229,113 @@ public sealed class MemoryManager
             block.Viewers.Add(module);
         }
 
-        return new MappedMemoryManager(block.Mapping).Memory;
+        CheckView(block);
+        return new ModuleView(this, block).View;
+    }
+
+    /// <summary>A module's lease of a range of an allocation <paramref name="holder"/> holds.</summary>
+    internal SupStatus Lease(IObjectHolder holder, ulong handle, long offset, int length, bool writable, string module, Action<MemoryLease>? disposed, out MemoryLease? lease, out string? message)
+    {
+        lease = null;
+        MemoryBlock? block = Held(holder, handle);
+        if (block is null)
+        {
+            message = NotHeld(handle);
+            return SupStatus.InvalidHandle;
+        }
+
+        long size = block.Mapping.Length;
+        if (offset < 0 || length < 1 || offset >= size || length > size - offset)
+        {
+            message = $"range {offset}+{length} is outside the allocation of {size} bytes";
+            return SupStatus.InvalidParameter;
+        }
+
+        lock (_lock)
+        {
+            // The destructor may have run since Held resolved the handle.
+            if (block.Freed)
+            {
+                message = NotHeld(handle);
+                return SupStatus.InvalidHandle;
+            }
+
+            message = Denied(block, offset, length, writable);
+            if (message is not null)
+            {
+                return SupStatus.PageProtected;
+            }
+
+            block.Viewers.Add(module);
+            block.Leases++;
+            lease = new MemoryLease(this, block, offset, length, writable, disposed);
+            return SupStatus.Success;
+        }
+    }
+
+    /// <summary>Throws unless a read-write view of the whole of <paramref name="block"/> may be used now.</summary>
+    internal void CheckView(MemoryBlock block)
+    {
+        if (block.Freed)
+        {
+            throw new ObjectDisposedException($"allocation 0x{block.Handle:x16}", $"allocation 0x{block.Handle:x16} was freed (PageFree, or its session ended); a view taken before must not be used after it: take a lease to keep the memory");
+        }
+
+        if (block.RestrictedPages != 0)
+        {
+            string? denied;
+            lock (_lock)
+            {
+                denied = Denied(block, 0, block.Mapping.Length, write: true);
+            }
+
+            if (denied is not null)
+            {
+                throw new InvalidOperationException($"{denied}; a view (read-write, of the whole allocation) needs every page read-write");
+            }
+        }
+    }
+
+    /// <summary>Throws unless the lease's range still allows its access, as the client protected it last.</summary>
+    internal void CheckLease(MemoryLease lease)
+    {
+        string? denied;
+        lock (_lock)
+        {
+            denied = Denied(lease.Block, lease.Offset, lease.Length, lease.IsWritable);
+        }
+
+        if (denied is not null)
+        {
+            throw new InvalidOperationException(denied);
+        }
+    }
+
+    /// <summary>Ends a lease; the last one of a freed allocation unmaps it.</summary>
+    internal void EndLease(MemoryLease lease)
+    {
+        MemoryBlock block = lease.Block;
+        bool release;
+        lock (_lock)
+        {
+            block.Leases--;
+            release = block.Freed && block.Leases == 0;
+        }
+
+        if (release)
+        {
+            ReleaseMapping(block);
+        }
+    }
+
+    private static string? Denied(MemoryBlock block, long offset, long length, bool write)
+    {
+        int first = (int)(offset / ProtocolConstants.PageSize);
+        int last = (int)((offset + length - 1) / ProtocolConstants.PageSize);
+        int page = block.FirstDenied(first, last - first + 1, write, out PageProtection protection);
+        return page < 0
+            ? null
+            : $"page {page} of allocation 0x{block.Handle:x16} is protected {MemoryBlock.Describe(protection)} by its client, which does not allow {(write ? "writing" : "reading")}";
     }
 
     private MemoryBlock? Held(IObjectHolder holder, ulong handle) =>
@@ -241,56 +353,172 @@ public sealed class MemoryManager
                 return SupStatus.Success;
             }
 
-            if (_lockedPages + block.Pages > _options.MaxLockedPages)
+            // Count first, lock second, and give the count back if the lock fails: what is
+            // counted and what is locked agree at every step.
+            if (!_lockedPages.TryTake(block.SessionId, block.UserId, block.Pages, out message))
             {
-                message = $"{_lockedPages} pages are locked; {block.Pages} more would exceed the locked-page limit of {_options.MaxLockedPages}";
                 return SupStatus.LimitReached;
             }
 
+            // The mapping is read-write whatever the client set, so mlock faults in every page;
+            // Libc.Lock undoes a partial lock before it reports the error.
             Errno errno = Libc.Lock(block.Mapping, locked: true);
             if (errno != Errno.None)
             {
-                message = $"mlock of {block.Pages} pages failed: {errno} (RLIMIT_MEMLOCK)";
-                return SupStatus.LimitReached;
+                _lockedPages.Return(block.SessionId, block.UserId, block.Pages);
+                if (_logger.IsEnabled(LogLevel.Warning))
+                {
+                    MemoryLog.LockFailed(_logger, block.SessionId, block.Pages, $"0x{block.Handle:x16}", errno.ToString());
+                }
+
+                message = $"mlock of {block.Pages} pages failed: {LockFailure(errno)}; none of them stays locked";
+                return errno switch
+                {
+                    Errno.ENOMEM or Errno.EAGAIN => SupStatus.LimitReached,
+                    Errno.EPERM => SupStatus.PermissionDenied,
+                    _ => SupStatus.GeneralFailure,
+                };
             }
 
             block.Locked = true;
-            _lockedPages += block.Pages;
             message = null;
             return SupStatus.Success;
         }
     }
 
-    private void Destroy(MemoryBlock block)
+    private SupStatus UnlockBlock(MemoryBlock block, out string? message)
     {
         lock (_lock)
         {
+            if (!block.Locked)
+            {
+                message = null;
+                return SupStatus.Success;
+            }
+
+            // munlock(2) of a range this process mapped does not fail; if it did, the pages
+            // might still be locked, so they stay counted.
+            Errno errno = Libc.Lock(block.Mapping, locked: false);
+            if (errno != Errno.None)
+            {
+                message = $"munlock of {block.Pages} pages failed: {errno}; they stay counted as locked";
+                return SupStatus.GeneralFailure;
+            }
+
+            block.Locked = false;
+            _lockedPages.Return(block.SessionId, block.UserId, block.Pages);
+            message = null;
+            return SupStatus.Success;
+        }
+    }
+
+    /// <summary>Why mlock(2) failed, in words: ENOMEM is RLIMIT_MEMLOCK only for a process without CAP_IPC_LOCK.</summary>
+    private static string LockFailure(Errno errno) => errno switch
+    {
+        Errno.ENOMEM => $"ENOMEM (the daemon's RLIMIT_MEMLOCK is {Libc.MemoryLockLimit()} bytes without CAP_IPC_LOCK, or the system is out of memory)",
+        Errno.EAGAIN => "EAGAIN (some of the pages could not be locked)",
+        Errno.EPERM => "EPERM (the daemon may not lock memory: no CAP_IPC_LOCK and an RLIMIT_MEMLOCK of 0)",
+        _ => errno.ToString(),
+    };
+
+    /// <summary>The object's destructor (PageFree, the session's end): unlock and close now; unmap once no lease holds the mapping.</summary>
+    private void Destroy(MemoryBlock block)
+    {
+        int leases;
+        lock (_lock)
+        {
+            block.Freed = true;
             if (block.Locked)
             {
-                _lockedPages -= block.Pages;
+                _ = Libc.Lock(block.Mapping, locked: false);
+                block.Locked = false;
+                _lockedPages.Return(block.SessionId, block.UserId, block.Pages);
             }
+
+            leases = block.Leases;
         }
 
-        block.Dispose();
-        Unreserve(block.SessionId, block.UserId, block.Pages);
+        // The descriptor goes at once (a mapping keeps the file alive by itself, mmap(2)).
+        block.Fd.Dispose();
+        _descriptors.Return(block.SessionId, block.UserId, 1);
+        if (leases == 0)
+        {
+            ReleaseMapping(block);
+            return;
+        }
+
+        MemoryLog.FreedWhileLeased(_logger, block.SessionId, block.Handle, leases);
+    }
+
+    private void ReleaseMapping(MemoryBlock block)
+    {
+        block.Release();
+        _allocations.Return(block.SessionId, block.UserId, 1);
+        _pages.Return(block.SessionId, block.UserId, block.Pages);
+    }
+
+    private bool Reserve(uint sessionId, uint uid, long pages, out string? message)
+    {
+        if (!_pages.TryTake(sessionId, uid, pages, out message))
+        {
+            return false;
+        }
+
+        if (!_allocations.TryTake(sessionId, uid, 1, out message))
+        {
+            _pages.Return(sessionId, uid, pages);
+            return false;
+        }
+
+        // The memfd is a descriptor the daemon holds for the session.
+        if (!_descriptors.TryTake(sessionId, uid, 1, out message))
+        {
+            _allocations.Return(sessionId, uid, 1);
+            _pages.Return(sessionId, uid, pages);
+            message = $"no allocation made: {message}";
+            return false;
+        }
+
+        return true;
     }
 
     private void Unreserve(uint sessionId, uint uid, long pages)
     {
         _descriptors.Return(sessionId, uid, 1);
-        lock (_lock)
-        {
-            long left = _pagesBySession.GetValueOrDefault(sessionId) - pages;
-            if (left <= 0)
-            {
-                _pagesBySession.Remove(sessionId);
-            }
-            else
-            {
-                _pagesBySession[sessionId] = left;
-            }
+        _allocations.Return(sessionId, uid, 1);
+        _pages.Return(sessionId, uid, pages);
+    }
 
-            _pages -= pages;
+    /// <summary>
+    /// How many allocations sessions may hold together: each is one mapping in the daemon, and
+    /// the kernel refuses mmap past vm.max_map_count (mm/mmap.c: do_mmap), so the budget is what
+    /// that leaves once the mappings the daemon has now and a reserve for its own growth (thread
+    /// stacks, the managed heap, modules) are set aside, and at most MaxAllocationsTotal.
+    /// </summary>
+    private static long NewAllocationBudget(DriverOptions options, ILogger logger)
+    {
+        long maxMapCount = 65530; // DEFAULT_MAX_MAP_COUNT, include/linux/mm.h
+        try
+        {
+            maxMapCount = long.Parse(File.ReadAllText("/proc/sys/vm/max_map_count").Trim(), System.Globalization.CultureInfo.InvariantCulture);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        {
+            // Keep the kernel's default: the budget is then smaller than it could be, never larger.
+        }
+
+        long mapped = File.ReadLines("/proc/self/maps").LongCount();
+        long left = Math.Max(0, maxMapCount - mapped - options.MappingReserve);
+        long budget = Math.Min(options.MaxAllocationsTotal, left);
+        if (budget < options.MaxAllocationsTotal)
+        {
+            MemoryLog.AllocationBudgetReduced(logger, budget, options.MaxAllocationsTotal, maxMapCount, mapped, options.MappingReserve);
+        }
+        else
+        {
+            MemoryLog.AllocationBudget(logger, budget, options.MaxAllocationsTotal, maxMapCount, mapped, options.MappingReserve);
+        }
+
+        return budget;
     }
 }

@@ -48,7 +48,7 @@ public sealed class SupDriver : IDisposable
         Objects.DestructorFailed = (obj, ex) => DriverLog.DestructorThrew(_logger, ex, $"0x{obj.Handle:x16}", obj.Type.Name);
         Components = new ComponentRegistry();
         Descriptors = NewDescriptorBudget(options);
-        Memory = new MemoryManager(options, Objects, Descriptors);
+        Memory = new MemoryManager(options, Objects, Descriptors, _logger);
         Events = new EventManager(Objects, Descriptors);
         Gip = new GipManager(options, _logger);
         Modules = new ModuleLoader(options, Objects, Components, Memory, Events, Gip, loggerFactory);
@@ -214,6 +214,10 @@ public sealed class SupDriver : IDisposable
             DescriptorsHeld = Descriptors.Held,
             DescriptorBudget = Descriptors.Total,
             FootprintSettles = _footprint.Settles,
+            PagesHeld = Memory.Pages,
+            LockedPages = Memory.LockedPages,
+            AllocationsHeld = Memory.Allocations,
+            AllocationBudget = Memory.AllocationBudget,
             Factories = Components.Count,
             Modules = Modules.Count,
             ModulesUnloaded = Modules.Unloaded,

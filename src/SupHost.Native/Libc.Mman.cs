@@ -146,7 +146,13 @@ public static partial class Libc
         }
     }
 
-    /// <summary>Locks (or unlocks) a mapping's pages in RAM; ENOMEM or EAGAIN at RLIMIT_MEMLOCK.</summary>
+    /// <summary>
+    /// Locks (or unlocks) all of a mapping's pages in RAM, or none: mlock(2) marks the range locked
+    /// before it faults the pages in, so a failure part way (ENOMEM past RLIMIT_MEMLOCK or on a
+    /// page it cannot fault in, EAGAIN when some pages could not be locked) leaves part of it
+    /// locked; that part is unlocked again before the error is returned (mm/mlock.c:
+    /// apply_vma_lock_flags, then __mm_populate).
+    /// </summary>
     public static Errno Lock(MappedMemory memory, bool locked)
     {
         ArgumentNullException.ThrowIfNull(memory);
@@ -155,8 +161,19 @@ public static partial class Libc
         {
             memory.DangerousAddRef(ref added);
             nint address = memory.DangerousGetHandle();
-            int rc = locked ? mlock(address, (nuint)memory.Length) : munlock(address, (nuint)memory.Length);
-            return rc == 0 ? Errno.None : (Errno)Marshal.GetLastPInvokeError();
+            if (!locked)
+            {
+                return munlock(address, (nuint)memory.Length) == 0 ? Errno.None : (Errno)Marshal.GetLastPInvokeError();
+            }
+
+            if (mlock(address, (nuint)memory.Length) == 0)
+            {
+                return Errno.None;
+            }
+
+            var errno = (Errno)Marshal.GetLastPInvokeError();
+            _ = munlock(address, (nuint)memory.Length);
+            return errno;
         }
         finally
         {

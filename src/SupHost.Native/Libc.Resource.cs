@@ -2,10 +2,12 @@ using System.Runtime.InteropServices;
 
 namespace SupHost.Native;
 
-// sys/resource.h: getrlimit(2), setrlimit(2), for the descriptor limit the daemon budgets under.
+// sys/resource.h: getrlimit(2), setrlimit(2), for the descriptor limit the daemon budgets under
+// and the locked-memory limit it names when mlock(2) fails.
 public static partial class Libc
 {
     private const int RLIMIT_NOFILE = 7;
+    private const int RLIMIT_MEMLOCK = 8;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct rlimit
@@ -43,5 +45,20 @@ public static partial class Libc
 
         // RLIM_INFINITY is all ones; no descriptor table is that large.
         return (long)Math.Min(limit.rlim_cur, int.MaxValue);
+    }
+
+    /// <summary>
+    /// The soft RLIMIT_MEMLOCK in bytes (<see cref="long.MaxValue"/> for RLIM_INFINITY). A process
+    /// with CAP_IPC_LOCK is not bound by it (mlock(2)).
+    /// </summary>
+    public static unsafe long MemoryLockLimit()
+    {
+        rlimit limit;
+        if (getrlimit(RLIMIT_MEMLOCK, &limit) != 0)
+        {
+            throw NativeException.FromLastError("getrlimit(RLIMIT_MEMLOCK)");
+        }
+
+        return (long)Math.Min(limit.rlim_cur, long.MaxValue);
     }
 }

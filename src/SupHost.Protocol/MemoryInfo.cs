@@ -15,6 +15,12 @@ public sealed record MemoryInfo
     /// <summary>Locked in RAM.</summary>
     public required bool Locked { get; init; }
 
+    /// <summary>Pages whose protection the client set to other than read-write (PageProtect).</summary>
+    public int ProtectedPages { get; init; }
+
+    /// <summary>Module leases of it now held.</summary>
+    public int Leases { get; init; }
+
     /// <summary>Modules that took a view of it.</summary>
     public required IReadOnlyList<string> Modules { get; init; }
 }

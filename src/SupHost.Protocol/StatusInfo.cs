@@ -47,6 +47,17 @@ public sealed record StatusInfo
 
     /// <summary>Times the daemon gave memory back after a burst of sessions ended (garbage collector compacted, C heap trimmed).</summary>
     public long FootprintSettles { get; init; }
+    /// <summary>Shared-memory pages sessions hold now (freed allocations a module still leases included).</summary>
+    public long PagesHeld { get; init; }
+
+    /// <summary>Of those, the pages locked in RAM.</summary>
+    public long LockedPages { get; init; }
+
+    /// <summary>Shared-memory allocations (one daemon mapping each) held now.</summary>
+    public long AllocationsHeld { get; init; }
+
+    /// <summary>The most allocations all sessions together may hold (MaxAllocationsTotal, or less when vm.max_map_count leaves less).</summary>
+    public long AllocationBudget { get; init; }
 
     /// <summary>Registered component factories.</summary>
     public required int Factories { get; init; }

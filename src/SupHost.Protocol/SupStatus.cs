@@ -134,4 +134,10 @@ public enum SupStatus
 
     /// <summary>A wait ended at its timeout without the event being signalled.</summary>
     WaitTimedOut = -39,
+
+    /// <summary>
+    /// The protection the client set on a page (PageProtect) does not allow the access a module
+    /// asked for: a lease of an inaccessible page, or a writable lease of a read-only one.
+    /// </summary>
+    PageProtected = -40,
 }

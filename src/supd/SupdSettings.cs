@@ -40,6 +40,16 @@ internal sealed class SupdSettings
 
     public long MaxLockedPages { get; set; } = 16384;
 
+    public long MaxPagesPerUid { get; set; } = 262144;
+
+    public long MaxLockedPagesPerSession { get; set; } = 8192;
+
+    public long MaxLockedPagesPerUid { get; set; } = 8192;
+
+    public long MaxAllocationsTotal { get; set; } = 32768;
+
+    public int MappingReserve { get; set; } = 16384;
+
     public bool GipForceAsync { get; set; }
 
     public long MaxDescriptorsPerSession { get; set; } = 1024;

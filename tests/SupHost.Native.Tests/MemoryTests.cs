@@ -28,6 +28,18 @@ public class MemoryTests
     }
 
     [Fact]
+    public void A_lock_that_fails_part_way_leaves_nothing_locked()
+    {
+        // mlock(2) marks the whole range locked, then fails on the inaccessible page with ENOMEM.
+        using SafeFd memory = Libc.CreateSharedMemory("suphost-test", 4 * 4096);
+        using MappedMemory map = Libc.Map(memory, 4 * 4096, Libc.PROT_READ | Libc.PROT_WRITE);
+        Assert.Equal(Errno.None, Libc.Protect(map, 2 * 4096, 4096, Libc.PROT_NONE));
+        long before = LockedKb();
+        Assert.Equal(Errno.ENOMEM, Libc.Lock(map, locked: true));
+        Assert.Equal(before, LockedKb());
+    }
+
+    [Fact]
     public void An_event_coalesces_signals_into_one_wake_up()
     {
         using SafeFd ev = Libc.CreateEvent();
@@ -39,5 +51,11 @@ public class MemoryTests
         Assert.True(Libc.TryConsumeEvent(ev));
         Assert.False(Libc.TryConsumeEvent(ev));
         Assert.False(Libc.WaitReadable(ev, 10));
+    }
+
+    private static long LockedKb()
+    {
+        string line = File.ReadLines("/proc/self/status").Single(l => l.StartsWith("VmLck:", StringComparison.Ordinal));
+        return long.Parse(line["VmLck:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -6,6 +6,7 @@ using SupHost.Protocol;
 //   peer hold RUNDIR OBJECTS FACTORIES                     registers, prints "READY <session>", waits for stdin to close
 //   peer hold-module RUNDIR MODULE | hold-memory RUNDIR PAGES | hold-events RUNDIR COUNT
 //   peer protect-fault RUNDIR PAGES | map-received SOCKET LENGTH | hold-gip RUNDIR | gip-write-fault RUNDIR
+//   peer alloc RUNDIR PAGES lock|nolock                    allocates (and locks) once, prints "OK" or "STATUS <name>"
 if (args.Length < 2)
 {
     Console.Error.WriteLine("usage: peer connect RUNDIR full|restricted [open TYPE NAME] | peer hold RUNDIR OBJECTS FACTORIES");
@@ -143,6 +144,15 @@ try
             Console.Out.Flush();
             memory.Span[4096] = 1;
             Console.WriteLine("WROTE second page");
+            return 0;
+        }
+
+        case "alloc":
+        {
+            using SupClient client = SupClient.Connect(new SupClientOptions { RunDirectory = runDir });
+            bool locked = string.Equals(args[3], "lock", StringComparison.Ordinal);
+            using SharedMemory memory = client.AllocatePages(uint.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), locked);
+            Console.WriteLine("OK");
             return 0;
         }
 

@@ -103,7 +103,8 @@ public class MemoryTests
         using SupClient client = daemon.Connect();
         Assert.Equal(SupStatus.InvalidParameter, Assert.Throws<SupException>(() => client.AllocatePages(0)).Status);
         SupException tooBig = Assert.Throws<SupException>(() => client.AllocatePages(13));
-        Assert.Equal("13 pages is outside 1..12", tooBig.Message);
+        Assert.Equal(SupStatus.LimitReached, tooBig.Status);
+        Assert.Equal("13 pages exceed the per-allocation limit of 12", tooBig.Message);
 
         using SharedMemory first = client.AllocatePages(10);
         SupException session = Assert.Throws<SupException>(() => client.AllocatePages(7));
@@ -112,7 +113,7 @@ public class MemoryTests
 
         SupException locked = Assert.Throws<SupException>(() => first.Lock());
         Assert.Equal(SupStatus.LimitReached, locked.Status);
-        Assert.Contains("would exceed the locked-page limit of 8", locked.Message, StringComparison.Ordinal);
+        Assert.Contains("10 more would exceed the daemon's limit of 8", locked.Message, StringComparison.Ordinal);
         using SharedMemory small = client.AllocatePages(6, locked: true);
         Assert.True(Assert.Single(client.ListMemory(), m => m.Pages == 6).Locked);
         small.Lock(false);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using SupHost.Abi;
+using SupHost.Driver.Internal.Memory;
 using SupHost.Protocol;
 
 namespace SupHost.Driver.Internal.Modules;
@@ -7,7 +8,7 @@ namespace SupHost.Driver.Internal.Modules;
 /// <summary>
 /// The services one loaded module gets (<see cref="IModuleHost"/>). Everything the module
 /// registers through it is recorded, so that <see cref="Dispose"/> can undo what the module left:
-/// timers stopped, factories deregistered, types removed.
+/// timers stopped, factories deregistered, types removed, memory leases ended.
 /// </summary>
 internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleComponents, IModuleLog, IModuleClock, IModuleTimers, IModuleEvents, IModuleMemory, IDisposable
 {
@@ -22,6 +23,7 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
     private readonly Lock _lock = new();
     private readonly List<uint> _types = [];
     private readonly List<ModuleTimer> _timers = [];
+    private readonly List<MemoryLease> _leases = [];
     private bool _disposed;
 
     public ModuleHost(ModuleLoader loader, LoadedModule module, ObjectManager objects, ComponentRegistry components, MemoryManager memory, EventManager events, GipManager gip, ILogger logger)
@@ -62,11 +64,12 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
 
     bool IModuleClock.UsesTsc => _gip.Clock.UsesTsc;
 
-    /// <summary>Stops the module's timers (waiting for running callbacks), deregisters its factories, removes its types.</summary>
+    /// <summary>Stops the module's timers (waiting for running callbacks), ends its memory leases, deregisters its factories, removes its types.</summary>
     public void Dispose()
     {
         List<ModuleTimer> timers;
         List<uint> types;
+        List<MemoryLease> leases;
         lock (_lock)
         {
             if (_disposed)
@@ -77,13 +80,25 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
             _disposed = true;
             timers = [.. _timers];
             types = [.. _types];
+            leases = [.. _leases];
             _timers.Clear();
             _types.Clear();
+            _leases.Clear();
         }
 
         foreach (ModuleTimer timer in timers)
         {
             timer.Stop();
+        }
+
+        // A lease the module forgot would keep a freed allocation mapped for the daemon's life.
+        if (leases.Count > 0)
+        {
+            MemoryLog.LeasesLeft(_logger, _module.Name, leases.Count);
+            foreach (IModuleMemoryLease lease in leases)
+            {
+                lease.Dispose();
+            }
         }
 
         _components.RemoveOwnedBy(_module.Owner);
@@ -137,6 +152,45 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
 
     Memory<byte> IModuleMemory.View(ISessionIdentity holder, ulong handle) =>
         _memory.View(Holder(holder), handle, _module.Name);
+
+    int IModuleMemory.Lease(ISessionIdentity holder, ulong handle, long offset, int length, bool writable, out IModuleMemoryLease? lease)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+        }
+
+        SupStatus status = _memory.Lease(Holder(holder), handle, offset, length, writable, _module.Name, LeaseEnded, out MemoryLease? taken, out _);
+        if (taken is not null)
+        {
+            bool disposed;
+            lock (_lock)
+            {
+                disposed = _disposed;
+                if (!disposed)
+                {
+                    _leases.Add(taken);
+                }
+            }
+
+            if (disposed)
+            {
+                ((IModuleMemoryLease)taken).Dispose();
+                throw new ObjectDisposedException(nameof(ModuleHost));
+            }
+        }
+
+        lease = taken;
+        return (int)status;
+    }
+
+    private void LeaseEnded(MemoryLease lease)
+    {
+        lock (_lock)
+        {
+            _leases.Remove(lease);
+        }
+    }
 
     ulong IModuleComponents.Register(IComponentFactory factory)
     {
