@@ -45,7 +45,6 @@ internal sealed class EventSignaller : IDisposable
     private string? _unavailable;
     private long _nextSetup;
     private int _unreaped;
-    private long _signals;
     private bool _disposed;
 
     public EventSignaller(ILogger logger)
@@ -57,9 +56,6 @@ internal sealed class EventSignaller : IDisposable
 
     /// <summary>Why the daemon cannot signal, or null when it can.</summary>
     public string? Unavailable => Volatile.Read(ref _unavailable);
-
-    /// <summary>Signals sent through the context since the start.</summary>
-    public long Signals => Interlocked.Read(ref _signals);
 
     /// <summary>Adds one to <paramref name="target"/>'s counter, never blocking; a status and message when it could not.</summary>
     public SupStatus Signal(SafeFd target, out string? message)
@@ -86,7 +82,6 @@ internal sealed class EventSignaller : IDisposable
 
             if (errno == Errno.None)
             {
-                Interlocked.Increment(ref _signals);
                 if (Interlocked.Increment(ref _unreaped) >= ReapBatch && _reapLock.TryEnter())
                 {
                     try
