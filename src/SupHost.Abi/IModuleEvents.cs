@@ -4,7 +4,11 @@ namespace SupHost.Abi;
 /// Event semaphores (SUPSEMEVENT/SUPSEMEVENTMULTI) that clients create and modules signal. A module
 /// reaches an event through the session that holds it (the calling session, usually). Every method
 /// returns a status: 0 success, -14 (InvalidHandle) when the session holds no event of that handle,
-/// -39 (WaitTimedOut) when a wait ran out.
+/// -39 (WaitTimedOut) when a wait ran out. None of them blocks on the client's descriptor, whatever
+/// the client did to it: a signal of a counter a client filled is -20 (LimitReached; the event stays
+/// signalled), -43 (SignalUnavailable) when the daemon cannot signal (no Linux AIO). A wait ends
+/// early with -42 (WaitCancelled) once the call it runs in is cancelled, -24 (ShuttingDown) when the
+/// daemon stops and -21 (ObjectDying) when the event is closed meanwhile.
 /// </summary>
 public interface IModuleEvents
 {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using SupHost.Driver.Internal;
 using SupHost.Driver.Internal.Events;
 using SupHost.Native;
 using SupHost.Protocol;
@@ -9,21 +11,35 @@ namespace SupHost.Driver;
 /// them, each backed by an eventfd whose duplicate goes to the client: the client waits on and
 /// signals its descriptor without a round trip, and the daemon and its modules signal the same
 /// counter. Closing, or the session ending, closes the daemon's descriptor.
+/// <para>
+/// The client shares the descriptor's open file description, O_NONBLOCK included, so the daemon
+/// never relies on it: signals go through Linux AIO (<see cref="EventSignaller"/>), resets and a
+/// module wait's taking of the signal are preadv2 with RWF_NOWAIT, and waits poll in slices that
+/// notice a cancelled call, a closed event and the daemon stopping.
+/// </para>
 /// </summary>
-public sealed class EventManager
+public sealed class EventManager : IDisposable
 {
     private readonly ObjectManager _objects;
-    private readonly Internal.Quota _descriptors;
+    private readonly Quota _descriptors;
+    private readonly ILogger _logger;
     private readonly ObjectType _autoType;
     private readonly ObjectType _multiType;
+    private readonly EventSignaller _signaller;
+    private readonly CancellationTokenSource _stopping = new();
 
-    internal EventManager(ObjectManager objects, Internal.Quota descriptors)
+    internal EventManager(ObjectManager objects, Quota descriptors, ILogger logger)
     {
         _objects = objects;
         _descriptors = descriptors;
+        _logger = logger;
         _autoType = objects.FindType((uint)ObjectTypeId.EventSemaphore)!;
         _multiType = objects.FindType((uint)ObjectTypeId.EventMultiSemaphore)!;
+        _signaller = new EventSignaller(logger);
     }
+
+    /// <summary>Why the daemon cannot signal events (Linux AIO unavailable), or null when it can.</summary>
+    public string? SignalUnavailable => _signaller.Unavailable;
 
     internal SupStatus Create(Session session, EventKind kind, out SupObject? obj, out string? message)
     {
@@ -49,8 +65,7 @@ public sealed class EventManager
         catch (NativeException ex)
         {
             _descriptors.Return(session.Id, session.UserId, 1);
-            message = $"creating the eventfd failed: {ex.Message}";
-            return ex.Errno is Errno.EMFILE or Errno.ENFILE or Errno.ENOMEM ? SupStatus.LimitReached : SupStatus.GeneralFailure;
+            return ErrnoStatus.StatusOf(ex, "creating the eventfd", out message);
         }
 
         var entry = new EventEntry(fd, kind);
@@ -68,24 +83,77 @@ public sealed class EventManager
         return SupStatus.Success;
     }
 
-    internal SupStatus Signal(IObjectHolder holder, ulong handle, out string? message) =>
-        Apply(holder, handle, static e => e.Signal(), out message);
-
-    internal SupStatus Reset(IObjectHolder holder, ulong handle, out string? message) =>
-        Apply(holder, handle, static e => e.Reset(), out message);
-
-    /// <summary>Waits on an event <paramref name="holder"/> holds (for modules; clients wait on their own descriptor).</summary>
-    internal SupStatus Wait(IObjectHolder holder, ulong handle, int timeoutMs, out string? message)
+    internal SupStatus Signal(IObjectHolder holder, ulong handle, out string? message)
     {
-        EventEntry? entry = Held(holder, handle);
-        if (entry is null)
+        bool saturated = false;
+        SupStatus status = Apply(holder, handle, (EventEntry e, out string? m) => e.Signal(_signaller, out m, out saturated), out message);
+        if (saturated)
         {
-            message = NotHeld(handle);
-            return SupStatus.InvalidHandle;
+            EventLog.Saturated(_logger, handle);
         }
 
-        message = null;
-        return entry.Wait(timeoutMs) ? SupStatus.Success : SupStatus.WaitTimedOut;
+        return status;
+    }
+
+    internal SupStatus Reset(IObjectHolder holder, ulong handle, out string? message) =>
+        Apply(
+            holder,
+            handle,
+            static (EventEntry e, out string? m) =>
+            {
+                e.Reset();
+                m = null;
+                return SupStatus.Success;
+            },
+            out message);
+
+    /// <summary>Waits on an event <paramref name="holder"/> holds (for modules; clients wait on their own descriptor).</summary>
+    internal SupStatus Wait(IObjectHolder holder, ulong handle, int timeoutMs, out string? message) =>
+        Wait(holder, handle, timeoutMs, CancellationToken.None, out message);
+
+    /// <summary>
+    /// As <see cref="Wait(IObjectHolder, ulong, int, out string?)"/>, ending with
+    /// <see cref="SupStatus.WaitCancelled"/> within a poll slice of <paramref name="cancellation"/>
+    /// being cancelled (a module call whose client went away), with <see cref="SupStatus.ShuttingDown"/>
+    /// when the daemon stops and <see cref="SupStatus.ObjectDying"/> when the event is closed meanwhile.
+    /// </summary>
+    internal SupStatus Wait(IObjectHolder holder, ulong handle, int timeoutMs, CancellationToken cancellation, out string? message)
+    {
+        SupStatus status = Apply(
+            holder,
+            handle,
+            (EventEntry e, out string? m) =>
+            {
+                SupStatus waited = e.Wait(timeoutMs, cancellation, _stopping.Token);
+                m = waited switch
+                {
+                    SupStatus.WaitTimedOut => $"the event was not signalled within {timeoutMs} ms",
+                    SupStatus.WaitCancelled => "the wait was cancelled: the call's client went away",
+                    SupStatus.ShuttingDown => "the wait ended: the daemon is stopping",
+                    SupStatus.ObjectDying => $"event 0x{handle:x16} was closed during the wait",
+                    _ => null,
+                };
+                return waited;
+            },
+            out message);
+        if (status is SupStatus.WaitCancelled or SupStatus.ShuttingDown or SupStatus.ObjectDying)
+        {
+            EventLog.WaitEnded(_logger, handle, message!);
+        }
+
+        return status;
+    }
+
+    /// <summary>Ends every wait on an event (within a poll slice) with <see cref="SupStatus.ShuttingDown"/>: the daemon is stopping.</summary>
+    internal void Stop() => _stopping.Cancel();
+
+    /// <summary>Once the sessions are gone: ends any wait left and releases the AIO context. Idempotent.</summary>
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _signaller.Dispose();
+
+        // The source stays undisposed: a late Stop or wait may still read it, and it holds no timer.
     }
 
     internal SupStatus Close(Session session, ulong handle, out string? message)
@@ -108,7 +176,9 @@ public sealed class EventManager
 
     internal static EventEntry? Payload(SupObject obj) => obj.Payload as EventEntry;
 
-    private SupStatus Apply(IObjectHolder holder, ulong handle, Action<EventEntry> action, out string? message)
+    private delegate SupStatus EntryAction(EventEntry entry, out string? message);
+
+    private SupStatus Apply(IObjectHolder holder, ulong handle, EntryAction action, out string? message)
     {
         EventEntry? entry = Held(holder, handle);
         if (entry is null)
@@ -119,23 +189,18 @@ public sealed class EventManager
 
         try
         {
-            action(entry);
+            return action(entry, out message);
         }
         catch (ObjectDisposedException)
         {
-            // Closed by another holder between the look-up and the write.
+            // Closed by another holder between the look-up and the system call.
             message = NotHeld(handle);
             return SupStatus.InvalidHandle;
         }
         catch (NativeException ex)
         {
-            // EAGAIN: the counter is at its maximum (a client wrote a huge value to its descriptor).
-            message = $"the eventfd refused: {ex.Message}";
-            return SupStatus.GeneralFailure;
+            return ErrnoStatus.StatusOf(ex, $"event 0x{handle:x16}", out message);
         }
-
-        message = null;
-        return SupStatus.Success;
     }
 
     private EventEntry? Held(IObjectHolder holder, ulong handle) => _objects.Resolve(holder, handle)?.Payload as EventEntry;

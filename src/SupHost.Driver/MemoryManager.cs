@@ -156,8 +156,7 @@ public sealed class MemoryManager
             }
 
             // Out of memory, address space or descriptors is the daemon's limit, not a crash.
-            message = $"allocating {pages} pages failed: {ex.Message}";
-            return ex.Errno is Errno.ENOMEM or Errno.EMFILE or Errno.ENFILE ? SupStatus.LimitReached : SupStatus.GeneralFailure;
+            return ErrnoStatus.StatusOf(ex, $"allocating {pages} pages", out message);
         }
     }
 
@@ -372,12 +371,7 @@ public sealed class MemoryManager
                 }
 
                 message = $"mlock of {block.Pages} pages failed: {LockFailure(errno)}; none of them stays locked";
-                return errno switch
-                {
-                    Errno.ENOMEM or Errno.EAGAIN => SupStatus.LimitReached,
-                    Errno.EPERM => SupStatus.PermissionDenied,
-                    _ => SupStatus.GeneralFailure,
-                };
+                return ErrnoStatus.StatusOf(errno);
             }
 
             block.Locked = true;

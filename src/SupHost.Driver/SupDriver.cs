@@ -49,7 +49,7 @@ public sealed class SupDriver : IDisposable
         Components = new ComponentRegistry();
         Descriptors = NewDescriptorBudget(options);
         Memory = new MemoryManager(options, Objects, Descriptors, _logger);
-        Events = new EventManager(Objects, Descriptors);
+        Events = new EventManager(Objects, Descriptors, _logger);
         Gip = new GipManager(options, _logger);
         Modules = new ModuleLoader(options, Objects, Components, Memory, Events, Gip, loggerFactory);
         Dispatcher = new Dispatcher(this, _logger, options.MaxRequestSize);
@@ -172,6 +172,9 @@ public sealed class SupDriver : IDisposable
             connection.Shutdown("the daemon is stopping");
         }
 
+        // A module waiting on an event in a session's call ends its wait, so the session can end.
+        Events.Stop();
+
         foreach (Connection connection in connections)
         {
             connection.Join(TimeSpan.FromSeconds(10));
@@ -180,6 +183,7 @@ public sealed class SupDriver : IDisposable
         // Sessions are gone; what only the daemon's pins hold is terminated now.
         Modules.Shutdown();
         _footprint.Dispose();
+        Events.Dispose();
         Gip.Dispose();
         File.Delete(Path.Combine(Options.RunDirectory, "supd.pid"));
         _lockFile?.Dispose();

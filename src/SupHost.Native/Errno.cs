@@ -15,6 +15,8 @@ public enum Errno
     EINTR = 4,
     /// <summary>I/O error.</summary>
     EIO = 5,
+    /// <summary>No such device or address.</summary>
+    ENXIO = 6,
     /// <summary>Bad file descriptor.</summary>
     EBADF = 9,
     /// <summary>Try again (would block).</summary>
@@ -29,6 +31,8 @@ public enum Errno
     EBUSY = 16,
     /// <summary>File exists.</summary>
     EEXIST = 17,
+    /// <summary>No such device.</summary>
+    ENODEV = 19,
     /// <summary>Not a directory.</summary>
     ENOTDIR = 20,
     /// <summary>Invalid argument.</summary>
@@ -37,10 +41,18 @@ public enum Errno
     ENFILE = 23,
     /// <summary>Too many open files.</summary>
     EMFILE = 24,
+    /// <summary>No space left on device.</summary>
+    ENOSPC = 28,
     /// <summary>Broken pipe.</summary>
     EPIPE = 32,
+    /// <summary>Function not implemented.</summary>
+    ENOSYS = 38,
+    /// <summary>Value too large for defined data type.</summary>
+    EOVERFLOW = 75,
     /// <summary>Message too long.</summary>
     EMSGSIZE = 90,
+    /// <summary>Operation not supported.</summary>
+    EOPNOTSUPP = 95,
     /// <summary>Address already in use.</summary>
     EADDRINUSE = 98,
     /// <summary>Connection reset by peer.</summary>

@@ -8,6 +8,7 @@ public static partial class Libc
     private const int EFD_CLOEXEC = 0x80000;
     private const int EFD_NONBLOCK = 0x800;
     private const short POLLIN = 0x1;
+    private const short POLLERR = 0x8;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct pollfd
@@ -29,19 +30,25 @@ public static partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "poll", SetLastError = true)]
     private static unsafe partial int poll(pollfd* fds, nuint nfds, int timeout);
 
-    /// <summary>A non-blocking eventfd counting from zero.</summary>
-    public static SafeFd CreateEvent()
+    /// <summary>A non-blocking eventfd counting from <paramref name="initialValue"/> (zero: not signalled).</summary>
+    public static SafeFd CreateEvent(uint initialValue = 0)
     {
-        int raw = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        int raw = eventfd(initialValue, EFD_CLOEXEC | EFD_NONBLOCK);
         return raw < 0 ? throw NativeException.FromLastError("eventfd") : new SafeFd(raw);
     }
 
     /// <summary>Adds one to the event's counter, waking a waiter.</summary>
-    public static unsafe void SignalEvent(SafeFd fd)
+    public static void SignalEvent(SafeFd fd) => AddToEvent(fd, 1);
+
+    /// <summary>
+    /// Adds <paramref name="value"/> (at most 0xfffffffffffffffe) to the event's counter with write(2):
+    /// a write that would pass 0xfffffffffffffffe blocks on a blocking descriptor and fails with
+    /// EAGAIN on a non-blocking one (eventfd(2)). For a process signalling its own descriptor.
+    /// </summary>
+    public static unsafe void AddToEvent(SafeFd fd, ulong value)
     {
-        ulong one = 1;
         using var lease = new FdLease(fd);
-        if (write(lease.Raw, &one, sizeof(ulong)) != sizeof(ulong))
+        if (write(lease.Raw, &value, sizeof(ulong)) != sizeof(ulong))
         {
             throw NativeException.FromLastError("write(eventfd)");
         }
@@ -75,6 +82,31 @@ public static partial class Libc
             if (rc >= 0)
             {
                 return rc > 0;
+            }
+
+            var errno = (Errno)Marshal.GetLastPInvokeError();
+            if (errno != Errno.EINTR)
+            {
+                throw new NativeException("poll", errno);
+            }
+        }
+    }
+
+    /// <summary>
+    /// True when the eventfd's counter is at 0xffffffffffffffff, the value only eventfd_signal()
+    /// reaches (write(2) stops at 0xfffffffffffffffe): fs/eventfd.c's eventfd_poll reports it as
+    /// POLLERR (with POLLIN; a read takes the whole count and clears it).
+    /// </summary>
+    public static unsafe bool IsEventSaturated(SafeFd fd)
+    {
+        using var lease = new FdLease(fd);
+        var entry = new pollfd { fd = lease.Raw, events = POLLIN };
+        while (true)
+        {
+            int rc = poll(&entry, 1, 0);
+            if (rc >= 0)
+            {
+                return rc > 0 && (entry.revents & POLLERR) != 0;
             }
 
             var errno = (Errno)Marshal.GetLastPInvokeError();

@@ -2,7 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace SupHost.Native;
 
-// fcntl.h / sys/file.h: open(2) and flock(2), for the daemon's single-instance lock.
+// fcntl.h / sys/file.h: open(2) and flock(2), for the daemon's single-instance lock; fcntl(2)'s
+// F_GETFL/F_SETFL (the import is in Libc.Mman.cs, declared once).
 public static partial class Libc
 {
     private const int O_RDWR = 0x2;
@@ -10,6 +11,9 @@ public static partial class Libc
     private const int O_CLOEXEC = 0x80000;
     private const int LOCK_EX = 2;
     private const int LOCK_NB = 4;
+    private const int F_GETFL = 3;
+    private const int F_SETFL = 4;
+    private const int O_NONBLOCK = 0x800;
 
     [LibraryImport(LibraryName, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int open(string path, int flags, int mode);
@@ -43,5 +47,27 @@ public static partial class Libc
         }
 
         return fd;
+    }
+
+    /// <summary>Whether O_NONBLOCK is set on <paramref name="fd"/>'s open file description (fcntl F_GETFL).</summary>
+    public static bool IsNonBlocking(SafeFd fd)
+    {
+        using var lease = new FdLease(fd);
+        int flags = fcntl(lease.Raw, F_GETFL, 0);
+        return flags < 0 ? throw NativeException.FromLastError("fcntl(F_GETFL)") : (flags & O_NONBLOCK) != 0;
+    }
+
+    /// <summary>
+    /// Sets or clears O_NONBLOCK on <paramref name="fd"/>'s open file description (fcntl F_SETFL). The
+    /// flag belongs to the description, so every process holding a duplicate sees the change.
+    /// </summary>
+    public static void SetNonBlocking(SafeFd fd, bool nonBlocking)
+    {
+        using var lease = new FdLease(fd);
+        int flags = fcntl(lease.Raw, F_GETFL, 0);
+        if (flags < 0 || fcntl(lease.Raw, F_SETFL, nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK) < 0)
+        {
+            throw NativeException.FromLastError("fcntl(F_SETFL)");
+        }
     }
 }

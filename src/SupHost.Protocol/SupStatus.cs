@@ -140,4 +140,17 @@ public enum SupStatus
     /// asked for: a lease of an inaccessible page, or a writable lease of a read-only one.
     /// </summary>
     PageProtected = -40,
+
+    /// <summary>
+    /// A module's wait on an event ended before its timeout because the call it ran in was
+    /// cancelled (its client went away).
+    /// </summary>
+    WaitCancelled = -42,
+
+    /// <summary>
+    /// The daemon cannot signal events now: it signals a descriptor it shares with a client only
+    /// through Linux AIO, which never blocks, and AIO is unavailable (fs.aio-max-nr reached, or no
+    /// kernel support); the message says why. The client can still signal its own descriptor.
+    /// </summary>
+    SignalUnavailable = -43,
 }

@@ -15,6 +15,10 @@ public class LayoutTests
         Assert.Equal(110, Unsafe.SizeOf<Libc.sockaddr_un>());
         Assert.Equal(144, Unsafe.SizeOf<Libc.stat_t>());
         Assert.Equal(16, Unsafe.SizeOf<Libc.rlimit>());
+
+        // <linux/aio_abi.h>
+        Assert.Equal(64, Unsafe.SizeOf<Libc.iocb>());
+        Assert.Equal(32, Unsafe.SizeOf<Libc.io_event>());
     }
 
     [Fact]

@@ -136,13 +136,15 @@ public sealed class Daemon : IDisposable
 
     /// <summary>
     /// The daemon's open descriptors, less the assembly files the runtime maps as it first uses
-    /// them (those come and stay with the process, whatever the sessions do).
+    /// them and the symbol files it opens for an exception's first stack trace (those come and
+    /// stay with the process, whatever the sessions do).
     /// </summary>
     public int FdCount() => Directory.GetFileSystemEntries($"/proc/{Pid}/fd").Count(f =>
     {
         try
         {
-            return new FileInfo(f).LinkTarget?.EndsWith(".dll", StringComparison.Ordinal) != true;
+            string? target = new FileInfo(f).LinkTarget;
+            return target?.EndsWith(".dll", StringComparison.Ordinal) != true && target?.EndsWith(".pdb", StringComparison.Ordinal) != true;
         }
         catch (IOException)
         {

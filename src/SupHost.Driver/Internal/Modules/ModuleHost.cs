@@ -140,16 +140,6 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
         return timer;
     }
 
-    int IModuleEvents.Signal(ISessionIdentity holder, ulong handle) => (int)_events.Signal(Holder(holder), handle, out _);
-
-    int IModuleEvents.Reset(ISessionIdentity holder, ulong handle) => (int)_events.Reset(Holder(holder), handle, out _);
-
-    int IModuleEvents.Wait(ISessionIdentity holder, ulong handle, int timeoutMilliseconds)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(timeoutMilliseconds, -1);
-        return (int)_events.Wait(Holder(holder), handle, timeoutMilliseconds, out _);
-    }
-
     Memory<byte> IModuleMemory.View(ISessionIdentity holder, ulong handle) =>
         _memory.View(Holder(holder), handle, _module.Name);
 
