@@ -214,7 +214,7 @@ public sealed partial class ModuleLoader
     private CallResult Invoke(LoadedModule module, string symbol, Session session, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output, ModuleEntryPoint entry)
     {
         Interlocked.Increment(ref module.Calls);
-        var call = new ModuleCall(session, operation, argument, input, output);
+        var call = new ModuleCall(session, operation, argument, input, output) { Cancellation = session.Closing };
         long start = Stopwatch.GetTimestamp();
         try
         {

@@ -5,6 +5,7 @@ namespace SupHost.Native;
 // fcntl.h / sys/file.h: open(2) and flock(2), for the daemon's single-instance lock.
 public static partial class Libc
 {
+    private const int O_RDONLY = 0x0;
     private const int O_RDWR = 0x2;
     private const int O_CREAT = 0x40;
     private const int O_CLOEXEC = 0x80000;
@@ -43,5 +44,21 @@ public static partial class Libc
         }
 
         return fd;
+    }
+
+    /// <summary>
+    /// Opens /dev/null read-only: a spare descriptor a server holds so that it can still accept
+    /// (and refuse) a connection when its descriptors run out. Null on EMFILE or ENFILE.
+    /// </summary>
+    public static SafeFd? TryOpenSpare()
+    {
+        int raw = open("/dev/null", O_RDONLY | O_CLOEXEC, 0);
+        if (raw >= 0)
+        {
+            return new SafeFd(raw);
+        }
+
+        var errno = (Errno)Marshal.GetLastPInvokeError();
+        return errno is Errno.EMFILE or Errno.ENFILE ? null : throw new NativeException("open", errno, "/dev/null");
     }
 }

@@ -13,7 +13,7 @@ public class SupctlTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
     {
         (int code, string table, _) = Tool.Supctl("status", "--run-dir", RunDir);
         Assert.Equal(0, code);
-        Assert.Contains("(interface 1.0)", table, StringComparison.Ordinal);
+        Assert.Contains("(interface 1.1)", table, StringComparison.Ordinal);
         Assert.Contains($"run directory   {RunDir}", table, StringComparison.Ordinal);
 
         (code, string json, _) = Tool.Supctl("status", "--json", "--run-dir", RunDir);
