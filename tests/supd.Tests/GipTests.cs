@@ -17,7 +17,7 @@ public class GipTests
         using GipMapping gip = client.MapGip();
         GipInfo info = gip.Snapshot();
         Assert.Equal($"0x{GipLayout.Magic:x8}", info.Magic);
-        Assert.Equal($"{ProtocolConstants.VersionMajor}.{ProtocolConstants.VersionMinor}", info.Version);
+        Assert.Equal("1.0", info.Version);
         Assert.Equal(ExpectedMode().ToString(), info.Mode);
         Assert.Equal(100u, info.UpdateHz);
         Assert.Equal(10_000_000u, info.UpdateIntervalNs);

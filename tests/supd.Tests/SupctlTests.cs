@@ -20,7 +20,7 @@ public class SupctlTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
         Assert.Equal(0, code);
         JsonElement root = JsonDocument.Parse(json).RootElement;
         Assert.Equal(
-            ["daemonVersion", "factories", "gipMode", "gipUpdaterRunning", "gipUpdates", "gipUsers", "lockedDown", "managedHeapBytes", "maxRequestSize", "modules", "modulesCollected", "modulesUnloaded", "objectsByType", "objectsCreated", "objectsDestroyed", "pid", "residentBytes", "runDirectory", "sessions", "sessionsOpened", "startedAt", "uptimeSeconds", "version"],
+            ["callsIgnoringCancellation", "daemonVersion", "factories", "gipMode", "gipUpdaterRunning", "gipUpdates", "gipUsers", "lockedDown", "managedHeapBytes", "maxRequestSize", "modules", "modulesCollected", "modulesUnloaded", "objectsByType", "objectsCreated", "objectsDestroyed", "pid", "residentBytes", "runDirectory", "sessions", "sessionsOpened", "sessionsRefused", "startedAt", "uptimeSeconds", "version"],
             root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal(fixture.Daemon.Pid, root.GetProperty("pid").GetInt32());
     }

@@ -68,7 +68,17 @@ internal sealed class ConnectionMonitor : IDisposable
             _watched[connection.Session.Id] = connection;
         }
 
-        Errno added = Libc.EpollAdd(_epoll, fd, Libc.EPOLLRDHUP | Libc.EPOLLONESHOT, connection.Session.Id);
+        Errno added;
+        try
+        {
+            added = Libc.EpollAdd(_epoll, fd, Libc.EPOLLRDHUP | Libc.EPOLLONESHOT, connection.Session.Id);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The daemon is stopping: the session is being shut down anyway.
+            return;
+        }
+
         if (added != Errno.None)
         {
             DriverLog.WatchFailed(_logger, connection.Session.Id, connection.Session.ProcessId, added);
@@ -78,7 +88,15 @@ internal sealed class ConnectionMonitor : IDisposable
     /// <summary>Stops watching; the session's socket is about to be closed.</summary>
     public void Unwatch(Connection connection, SafeFd fd)
     {
-        Libc.EpollRemove(_epoll, fd);
+        try
+        {
+            Libc.EpollRemove(_epoll, fd);
+        }
+        catch (ObjectDisposedException)
+        {
+            // A session that outlived the daemon's stop (its call ignored cancellation): the set is gone.
+        }
+
         lock (_lock)
         {
             _watched.Remove(connection.Session.Id);
