@@ -33,6 +33,17 @@ public ref struct ModuleCall
     /// <summary>Where the reply payload goes; its length is what the caller accepts.</summary>
     public Span<byte> Output { get; }
 
+    /// <summary>
+    /// Cancelled when the call's result can no longer reach anyone: the client hung up (it closed its
+    /// socket or died) or the daemon is stopping. An entry point that blocks (waits on an event, a
+    /// lock, I/O, a timer) must wait with this token, or poll it, and return soon once it is
+    /// cancelled (any status will do: the reply is not delivered); the session's cleanup runs when
+    /// the call returns. A call still running past the daemon's grace after cancellation
+    /// (<c>Supd:CancelGraceSeconds</c>) is logged and counted, and the daemon's stop does not wait
+    /// for it. <see cref="CancellationToken.None"/> when the caller is not a client's request.
+    /// </summary>
+    public CancellationToken Cancellation { readonly get; init; }
+
     /// <summary>Bytes of <see cref="Output"/> the module filled; 0 to <c>Output.Length</c>.</summary>
     public int OutputLength
     {

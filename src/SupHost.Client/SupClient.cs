@@ -17,19 +17,24 @@ public sealed class SupClient : IDisposable
     /// <summary>A listing's first output size: fits under the smallest request limit; larger replies say what they need.</summary>
     private const int InitialListingSize = ProtocolConstants.MinMaxRequestSize - ProtocolConstants.HeaderSize;
 
+    /// <summary>The largest page of a listing asked for, whatever the daemon would take: bounds the buffer a listing keeps.</summary>
+    private const int LargestPage = 1 << 20;
+
     private readonly Lock _gate = new();
     private readonly Lock _gipGate = new();
     private readonly SafeFd _fd;
+    private readonly int _largestSend;
     private byte[] _buffer = new byte[ProtocolConstants.HeaderSize + InitialListingSize];
     private ulong _cookie;
     private uint _sequence;
     private int _disposed;
     private int _gipMappings;
 
-    private SupClient(SafeFd fd, string socketPath)
+    private SupClient(SafeFd fd, string socketPath, int largestSend)
     {
         _fd = fd;
         SocketPath = socketPath;
+        _largestSend = largestSend;
     }
 
     /// <summary>The socket this client is connected to.</summary>
@@ -54,8 +59,13 @@ public sealed class SupClient : IDisposable
         options ??= new SupClientOptions();
         string path = options.ResolveSocketPath();
         SafeFd fd = Libc.Socket(Libc.AF_UNIX, Libc.SOCK_SEQPACKET);
+        int largestSend;
         try
         {
+            // Sized for the largest request any daemon may accept: a datagram longer than the send
+            // buffer fails with EMSGSIZE (unix(7)). Without CAP_NET_ADMIN the kernel caps it at
+            // net.core.wmem_max; requests beyond what it allows are refused here with RequestNotSent.
+            largestSend = Libc.SizeBuffers(fd, ProtocolConstants.MaxMaxRequestSize, ProtocolConstants.HeaderSize + ProtocolConstants.MaxMaxRequestSize);
             Libc.Connect(fd, path);
             if (options.Timeout > TimeSpan.Zero)
             {
@@ -78,7 +88,7 @@ public sealed class SupClient : IDisposable
             throw new SupException(SupStatus.InvalidParameter, ex.Message, ex);
         }
 
-        var client = new SupClient(fd, path);
+        var client = new SupClient(fd, path, largestSend);
         try
         {
             client.Handshake(options.RequestedVersion);
@@ -108,19 +118,19 @@ public sealed class SupClient : IDisposable
     public Task<StatusInfo> QueryStatusAsync(CancellationToken cancellationToken = default) => Task.Run(QueryStatus, cancellationToken);
 
     /// <summary>Every open session (full sessions only).</summary>
-    public IReadOnlyList<SessionInfo> ListSessions() => Listing(SupFunction.ListSessions, ListingJsonContext.Default.ListSessionInfo);
+    public IReadOnlyList<SessionInfo> ListSessions() => PagedListing(SupFunction.ListSessions, ListingJsonContext.Default.ListSessionInfo);
 
     /// <summary>Asynchronous <see cref="ListSessions"/>.</summary>
     public Task<IReadOnlyList<SessionInfo>> ListSessionsAsync(CancellationToken cancellationToken = default) => Task.Run(ListSessions, cancellationToken);
 
     /// <summary>Every live object (full sessions only).</summary>
-    public IReadOnlyList<ObjectInfo> ListObjects() => Listing(SupFunction.ListObjects, ListingJsonContext.Default.ListObjectInfo);
+    public IReadOnlyList<ObjectInfo> ListObjects() => PagedListing(SupFunction.ListObjects, ListingJsonContext.Default.ListObjectInfo);
 
     /// <summary>Asynchronous <see cref="ListObjects"/>.</summary>
     public Task<IReadOnlyList<ObjectInfo>> ListObjectsAsync(CancellationToken cancellationToken = default) => Task.Run(ListObjects, cancellationToken);
 
     /// <summary>Every registered factory (full sessions only).</summary>
-    public IReadOnlyList<FactoryInfo> ListFactories() => Listing(SupFunction.ListFactories, ListingJsonContext.Default.ListFactoryInfo);
+    public IReadOnlyList<FactoryInfo> ListFactories() => PagedListing(SupFunction.ListFactories, ListingJsonContext.Default.ListFactoryInfo);
 
     /// <summary>Asynchronous <see cref="ListFactories"/>.</summary>
     public Task<IReadOnlyList<FactoryInfo>> ListFactoriesAsync(CancellationToken cancellationToken = default) => Task.Run(ListFactories, cancellationToken);
@@ -256,7 +266,7 @@ public sealed class SupClient : IDisposable
     public void LockDownModules() => Call(SupFunction.ModuleLockDown, ReadOnlySpan<byte>.Empty, 0);
 
     /// <summary>Every module and who holds it (full sessions only).</summary>
-    public IReadOnlyList<ModuleInfo> ListModules() => Listing(SupFunction.ListModules, ListingJsonContext.Default.ListModuleInfo);
+    public IReadOnlyList<ModuleInfo> ListModules() => PagedListing(SupFunction.ListModules, ListingJsonContext.Default.ListModuleInfo);
 
     /// <summary>Asynchronous <see cref="ListModules"/>.</summary>
     public Task<IReadOnlyList<ModuleInfo>> ListModulesAsync(CancellationToken cancellationToken = default) => Task.Run(ListModules, cancellationToken);
@@ -331,7 +341,7 @@ public sealed class SupClient : IDisposable
     }
 
     /// <summary>Every allocation by session (full sessions only).</summary>
-    public IReadOnlyList<MemoryInfo> ListMemory() => Listing(SupFunction.ListMemory, ListingJsonContext.Default.ListMemoryInfo);
+    public IReadOnlyList<MemoryInfo> ListMemory() => PagedListing(SupFunction.ListMemory, ListingJsonContext.Default.ListMemoryInfo);
 
     /// <summary>A call whose reply carries exactly one descriptor, which the caller then owns.</summary>
     private (SupReply Reply, SafeFd Descriptor) CallForDescriptor(SupFunction function, ReadOnlySpan<byte> input, int outputSize)
@@ -366,7 +376,8 @@ public sealed class SupClient : IDisposable
                 _buffer = new byte[needed];
             }
 
-            uint sequence = ++_sequence;
+            // Sequence 0 is the daemon's for answers to no request (a refusal before any was read).
+            uint sequence = ++_sequence == 0 ? ++_sequence : _sequence;
             MessageHeader.ForRequest(_cookie, function, input.Length, outputSize, sequence).Write(_buffer);
             input.CopyTo(_buffer.AsSpan(ProtocolConstants.HeaderSize));
             Send(ProtocolConstants.HeaderSize + input.Length);
@@ -374,11 +385,16 @@ public sealed class SupClient : IDisposable
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Ends the session. A call blocked in another thread waiting for its reply returns at once
+    /// with <see cref="SupStatus.Disconnected"/>: the socket is shut down (shutdown(2)) before it
+    /// is closed, because closing a descriptor does not wake a receive blocked on it.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            Libc.Shutdown(_fd);
             _fd.Dispose();
         }
     }
@@ -450,23 +466,121 @@ public sealed class SupClient : IDisposable
             }
             catch (SupOverflowException ex) when (ex.Needed > outputSize)
             {
+                // The size named can be stale by the time the next request arrives: ask again, with
+                // what the next answer names, until one fits.
                 outputSize = ex.Needed;
             }
         }
     }
 
+    /// <summary>
+    /// Every entry of a listing, fetched in pages (<see cref="ListingRequest"/>): the first page
+    /// in a small reply, the next ones in replies as large as the daemon takes (at most
+    /// <see cref="LargestPage"/>), until a page says it is the last. Entries that come or go
+    /// between pages may be missed or seen twice, as with any listing taken in parts.
+    /// </summary>
+    private List<TEntry> PagedListing<TEntry>(SupFunction function, JsonTypeInfo<List<TEntry>> typeInfo)
+    {
+        var entries = new List<TEntry>();
+        int outputSize = InitialListingSize;
+        Span<byte> input = stackalloc byte[ListingRequest.Size];
+        uint start = 0;
+        while (true)
+        {
+            new ListingRequest(start).Write(input);
+            SupReply reply;
+            try
+            {
+                reply = Call(function, input, outputSize);
+            }
+            catch (SupOverflowException ex) when (ex.Needed > outputSize)
+            {
+                // One entry is larger than the page: ask again with the size it needs.
+                outputSize = ex.Needed;
+                continue;
+            }
+
+            if (reply.Payload.Length < ListingPage.Size)
+            {
+                throw new SupException(SupStatus.ProtocolError, $"{function} returned a page of {reply.Payload.Length} bytes, shorter than its {ListingPage.Size}-byte head");
+            }
+
+            ListingPage page = ListingPage.Read(reply.Payload);
+            List<TEntry> part = JsonSerializer.Deserialize(reply.Payload.AsSpan(ListingPage.Size), typeInfo)
+                ?? throw new SupException(SupStatus.ProtocolError, $"{function} returned an empty page");
+            entries.AddRange(part);
+            if (page.Next == 0)
+            {
+                return entries;
+            }
+
+            if (page.Next <= start)
+            {
+                throw new SupException(SupStatus.ProtocolError, $"{function} page at {start} names {page.Next} as the next; it must move forward");
+            }
+
+            start = page.Next;
+            outputSize = Math.Max(outputSize, (int)Math.Min(page.MaxOutput, LargestPage));
+        }
+    }
+
     private unsafe void Send(int length)
     {
+        if (length > _largestSend)
+        {
+            throw new SupException(SupStatus.RequestNotSent, $"the request of {length} bytes exceeds the {_largestSend} bytes this process's socket can send (net.core.wmem_max without CAP_NET_ADMIN)");
+        }
+
         Errno error;
         fixed (byte* p = _buffer)
         {
             error = Libc.SendMessage(_fd, p, length);
         }
 
+        if (error == Errno.EMSGSIZE || error == Errno.ENOBUFS || error == Errno.ENOMEM)
+        {
+            throw new SupException(SupStatus.RequestNotSent, $"the request of {length} bytes could not be sent: {error}");
+        }
+
         if (error != Errno.None)
         {
+            // A daemon that refused the connection at once may have answered before it closed.
+            if (ReceiveRefusal() is SupException refusal)
+            {
+                throw refusal;
+            }
+
             throw new SupException(SupStatus.Disconnected, $"sending to {SocketPath} failed: {error}; the daemon closed the session");
         }
+    }
+
+    /// <summary>A refusal (a reply with sequence 0) waiting in the socket, without blocking; null when there is none.</summary>
+    private unsafe SupException? ReceiveRefusal()
+    {
+        ReceiveResult received;
+        fixed (byte* p = _buffer)
+        {
+            received = Libc.ReceiveMessage(_fd, p, _buffer.Length, null, ReceiveOptions.DontWait);
+        }
+
+        if (received.Error != Errno.None || received.Truncated || received.Length < ProtocolConstants.HeaderSize)
+        {
+            return null;
+        }
+
+        var header = MessageHeader.Read(_buffer);
+        return header.Magic == ProtocolConstants.HeaderMagic && header.Sequence == 0 && header.Status.IsError() && header.InputSize == received.Length - ProtocolConstants.HeaderSize
+            ? ErrorOf(header)
+            : null;
+    }
+
+    private SupException ErrorOf(MessageHeader header)
+    {
+        ReadOnlySpan<byte> payload = _buffer.AsSpan(ProtocolConstants.HeaderSize, (int)header.InputSize);
+        string message = (header.Flags & HeaderFlags.Message) != HeaderFlags.None ? Encoding.UTF8.GetString(payload) : header.Status.ToString();
+        return header.Status == SupStatus.BufferOverflow
+            ? new SupOverflowException(message, (int)header.OutputSize)
+            : new SupException(header.Status, message);
     }
 
     private unsafe SupReply Receive(SupFunction function, uint sequence, List<SafeFd>? descriptors)
@@ -502,24 +616,27 @@ public sealed class SupClient : IDisposable
                 throw new SupException(SupStatus.ProtocolError, $"{function}: malformed reply header");
             }
 
+            if (header.Sequence == 0 && header.Status.IsError())
+            {
+                // The daemon's answer to no request in particular: it refused the connection.
+                throw ErrorOf(header);
+            }
+
             if (header.Sequence != sequence)
             {
                 descriptors?.ForEach(d => d.Dispose());
                 descriptors?.Clear();
-                // A late reply to a request that timed out: skip it.
+
+                // A late reply to a request that timed out: skip it (docs/protocol.md, "After a timeout").
                 continue;
             }
 
-            ReadOnlySpan<byte> payload = _buffer.AsSpan(ProtocolConstants.HeaderSize, (int)header.InputSize);
             if (header.Status.IsError())
             {
-                string message = (header.Flags & HeaderFlags.Message) != HeaderFlags.None ? Encoding.UTF8.GetString(payload) : header.Status.ToString();
-                throw header.Status == SupStatus.BufferOverflow
-                    ? new SupOverflowException(message, (int)header.OutputSize)
-                    : new SupException(header.Status, message);
+                throw ErrorOf(header);
             }
 
-            return new SupReply(header.Status, payload.ToArray());
+            return new SupReply(header.Status, _buffer.AsSpan(ProtocolConstants.HeaderSize, (int)header.InputSize).ToArray());
         }
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using SupHost.Native;
 using SupHost.Protocol;
 
 namespace SupHost.Driver;
@@ -44,4 +45,31 @@ internal static partial class DriverLog
 
     [LoggerMessage(EventId = 31, Level = LogLevel.Information, Message = "Stopping: ending {Sessions} sessions")]
     public static partial void Stopping(ILogger logger, int sessions);
+
+    [LoggerMessage(EventId = 3200, Level = LogLevel.Information, Message = "Session {SessionId} (pid {Pid} uid {Uid}): no handshake within {Seconds} s of connecting; closed")]
+    public static partial void HandshakeTimedOut(ILogger logger, uint sessionId, int pid, uint uid, double seconds);
+
+    [LoggerMessage(EventId = 3201, Level = LogLevel.Warning, Message = "Session {SessionId} (pid {Pid}): the {Function} reply of {Length} bytes could not be sent ({Error}; the socket takes {Limit}); answered ReplyNotSent instead")]
+    public static partial void ReplyNotSent(ILogger logger, uint sessionId, int pid, SupFunction function, int length, string error, int limit);
+
+    [LoggerMessage(EventId = 3202, Level = LogLevel.Warning, Message = "Session {SessionId} (pid {Pid}): {Function} still runs {Seconds} s after it was cancelled ({Why}); it ignores its cancellation token")]
+    public static partial void CallIgnoresCancellation(ILogger logger, uint sessionId, int pid, SupFunction function, double seconds, string why);
+
+    [LoggerMessage(EventId = 3203, Level = LogLevel.Debug, Message = "Session {SessionId} (pid {Pid}): the client hung up during {Function}; the call is cancelled")]
+    public static partial void HungUpDuringCall(ILogger logger, uint sessionId, int pid, SupFunction function);
+
+    [LoggerMessage(EventId = 3204, Level = LogLevel.Warning, Message = "Out of descriptors accepting on {Path} ({Error}): refused a connection through the spare descriptor")]
+    public static partial void RefusedWithSpare(ILogger logger, string path, Errno error);
+
+    [LoggerMessage(EventId = 3205, Level = LogLevel.Warning, Message = "Stopping: {Count} sessions still run a call {Seconds} s after their cancellation; not waiting for them")]
+    public static partial void StopLeftSessions(ILogger logger, int count, double seconds);
+
+    [LoggerMessage(EventId = 3206, Level = LogLevel.Error, Message = "The connection monitor failed; hang-ups and refusals are no longer watched")]
+    public static partial void MonitorFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3207, Level = LogLevel.Debug, Message = "Closed a refused connection from pid {Pid}: {Why}")]
+    public static partial void RefusalClosed(ILogger logger, int pid, string why);
+
+    [LoggerMessage(EventId = 3208, Level = LogLevel.Warning, Message = "Session {SessionId} (pid {Pid}): its socket cannot be watched for hang-ups ({Error}); a call it leaves is not cancelled")]
+    public static partial void WatchFailed(ILogger logger, uint sessionId, int pid, Errno error);
 }

@@ -14,8 +14,27 @@ public sealed class DriverOptions
     /// <summary>Largest request datagram, header included.</summary>
     public int MaxRequestSize { get; init; } = ProtocolConstants.DefaultMaxRequestSize;
 
-    /// <summary>Most sessions open at once; further connections are closed at once.</summary>
+    /// <summary>Most sessions open at once, both endpoints together; further connections are refused with LimitReached.</summary>
     public int MaxSessions { get; init; } = 1024;
+
+    /// <summary>
+    /// Most sessions the restricted endpoint may hold; the rest of <see cref="MaxSessions"/> is kept
+    /// for the full endpoint, so that anyone on the world-writable socket cannot lock members out.
+    /// </summary>
+    public int MaxRestrictedSessions { get; init; } = 768;
+
+    /// <summary>Most sessions one uid may hold, both endpoints together.</summary>
+    public int MaxSessionsPerUid { get; init; } = 256;
+
+    /// <summary>A connection that has not completed the Cookie handshake this long after connecting is closed.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long a cancelled module call (its client hung up, or the daemon is stopping) may keep
+    /// running before it is logged and counted as ignoring cancellation; also how long the
+    /// daemon's stop waits for all sessions together.
+    /// </summary>
+    public TimeSpan CancelGrace { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Most objects one session may hold references to.</summary>
     public int MaxObjectsPerSession { get; init; } = 4096;
@@ -124,6 +143,23 @@ public sealed class DriverOptions
         if (MaxAllocationsTotal < 1 || MappingReserve < 1024)
         {
             return $"the allocation limit must be at least 1 and the mapping reserve at least 1024 (now {MaxAllocationsTotal}, {MappingReserve})";
+        }
+
+        // Above MaxSessions these two change nothing (the total binds first); that is allowed, so
+        // that lowering MaxSessions alone stays a valid configuration.
+        if (MaxRestrictedSessions < 0 || MaxSessionsPerUid < 1)
+        {
+            return $"the restricted session limit {MaxRestrictedSessions} must be at least 0 and the per-uid session limit {MaxSessionsPerUid} at least 1";
+        }
+
+        if (HandshakeTimeout <= TimeSpan.Zero || HandshakeTimeout > TimeSpan.FromMinutes(10))
+        {
+            return $"the handshake timeout {HandshakeTimeout.TotalSeconds} s is outside (0, 600] s";
+        }
+
+        if (CancelGrace < TimeSpan.Zero || CancelGrace > TimeSpan.FromMinutes(10))
+        {
+            return $"the cancellation grace {CancelGrace.TotalSeconds} s is outside [0, 600] s";
         }
 
         return null;

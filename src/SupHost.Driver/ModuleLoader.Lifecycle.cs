@@ -214,8 +214,11 @@ public sealed partial class ModuleLoader
     private CallResult Invoke(LoadedModule module, string symbol, Session session, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output, ModuleEntryPoint entry)
     {
         Interlocked.Increment(ref module.Calls);
-        var call = new ModuleCall(session, operation, argument, input, output);
+        var call = new ModuleCall(session, operation, argument, input, output) { Cancellation = session.Closing };
         long start = Stopwatch.GetTimestamp();
+
+        // A module's event wait on this thread ends with WaitCancelled once the call is cancelled.
+        using ModuleHost.CallCancellationScope scope = ModuleHost.EnterCall(call.Cancellation);
         try
         {
             int status = entry(ref call);

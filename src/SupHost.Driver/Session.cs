@@ -61,5 +61,8 @@ public sealed class Session : ISessionIdentity, IObjectHolder
 
     internal FactoryOwner FactoryOwner { get; }
 
+    /// <summary>Cancelled when the client hangs up or the daemon ends the session; module calls get it as <see cref="ModuleCall.Cancellation"/>.</summary>
+    internal CancellationToken Closing { get; init; }
+
     internal void CountRequest() => Interlocked.Increment(ref _requests);
 }

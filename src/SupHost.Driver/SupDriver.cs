@@ -29,6 +29,9 @@ public sealed class SupDriver : IDisposable
     private SafeFd? _lockFile;
     private uint _nextSessionId;
     private long _sessionsOpened;
+    private long _sessionsRefused;
+    private readonly Quota _sessions;
+    private readonly Quota _restrictedSessions;
     private int _state; // 0 new, 1 running, 2 stopped
 
     /// <summary>Creates the driver; nothing is bound until <see cref="Start"/>.</summary>
@@ -53,6 +56,9 @@ public sealed class SupDriver : IDisposable
         Gip = new GipManager(options, _logger);
         Modules = new ModuleLoader(options, Objects, Components, Memory, Events, Gip, loggerFactory);
         Dispatcher = new Dispatcher(this, _logger, options.MaxRequestSize);
+        Monitor = new ConnectionMonitor(_logger, options.CancelGrace);
+        _sessions = new Quota("sessions", 1, options.MaxSessionsPerUid, options.MaxSessions);
+        _restrictedSessions = new Quota("restricted sessions", 1, options.MaxSessionsPerUid, Math.Min(options.MaxRestrictedSessions, options.MaxSessions));
     }
 
     /// <summary>The options it runs with.</summary>
@@ -89,6 +95,7 @@ public sealed class SupDriver : IDisposable
 
     /// <summary>The descriptors sessions make the daemon hold (allocations, events), per session, per uid and in total.</summary>
     internal Quota Descriptors { get; }
+    internal ConnectionMonitor Monitor { get; }
 
     /// <summary>
     /// Creates the run directory, takes the single-instance lock, replaces stale sockets and starts
@@ -130,12 +137,14 @@ public sealed class SupDriver : IDisposable
             }
 
             Gip.Dispose();
+            Monitor.Dispose();
             _lockFile.Dispose();
             _state = 2;
             throw;
         }
 
         StartedAt = DateTimeOffset.UtcNow;
+        Monitor.Start();
         foreach (Endpoint endpoint in _endpoints)
         {
             endpoint.Start();
@@ -170,15 +179,31 @@ public sealed class SupDriver : IDisposable
         foreach (Connection connection in connections)
         {
             connection.Shutdown("the daemon is stopping");
+            Monitor.Cancelled(connection, "the daemon is stopping");
         }
 
         // A module waiting on an event in a session's call ends its wait, so the session can end.
         Events.Stop();
 
+        // One wait for all of them together, not one per session: a call that ignores its
+        // cancellation is counted by the monitor and left behind (its thread is a background one).
+        var clock = Stopwatch.StartNew();
+        int left = 0;
         foreach (Connection connection in connections)
         {
-            connection.Join(TimeSpan.FromSeconds(10));
+            TimeSpan remaining = Options.CancelGrace - clock.Elapsed;
+            if (!connection.Join(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero))
+            {
+                left++;
+            }
         }
+
+        if (left > 0)
+        {
+            DriverLog.StopLeftSessions(_logger, left, Options.CancelGrace.TotalSeconds);
+        }
+
+        Monitor.Dispose();
 
         // Sessions are gone; what only the daemon's pins hold is terminated now.
         Modules.Shutdown();
@@ -212,6 +237,8 @@ public sealed class SupDriver : IDisposable
             MaxRequestSize = Options.MaxRequestSize,
             Sessions = sessions,
             SessionsOpened = Interlocked.Read(ref _sessionsOpened),
+            SessionsRefused = Interlocked.Read(ref _sessionsRefused),
+            CallsIgnoringCancellation = Monitor.IgnoredCancellations,
             ObjectsByType = Objects.CountByType(),
             ObjectsCreated = Objects.Created,
             ObjectsDestroyed = Objects.Destroyed,
@@ -276,27 +303,87 @@ public sealed class SupDriver : IDisposable
         }
 
         IReadOnlyList<uint> groups = PeerGroups.Read(peer.ProcessId, peer.GroupId);
-        Connection connection;
-        lock (_lock)
+        Connection? connection = TryOpen(fd, restricted, peer, groups, out SupStatus status, out string? refusal);
+        if (connection is null)
         {
-            if (_state != 1 || _connections.Count >= Options.MaxSessions)
-            {
-                (SupStatus status, string reason) = _state != 1
-                    ? (SupStatus.ShuttingDown, "the daemon is stopping")
-                    : (SupStatus.LimitReached, $"{Options.MaxSessions} sessions are open, the limit");
-                DriverLog.ConnectionRefused(_logger, peer.ProcessId, reason);
-                Refuse(fd, status, reason);
-                return;
-            }
-
-            var session = new Session(++_nextSessionId, restricted, peer, groups, NewCookie());
-            connection = new Connection(this, _logger, fd, session);
-            _connections.Add(session.Id, connection);
-            _sessionsOpened++;
+            Interlocked.Increment(ref _sessionsRefused);
+            DriverLog.ConnectionRefused(_logger, peer.ProcessId, refusal!);
+            Monitor.Refuse(fd, peer.ProcessId, status, refusal!);
+            return;
         }
 
         DriverLog.SessionOpened(_logger, connection.Session.Id, peer.ProcessId, peer.UserId, peer.GroupId, restricted ? "restricted" : "full");
         connection.Start();
+    }
+
+    /// <summary>
+    /// Takes a session slot (in total, per uid, and for the restricted endpoint its own share) and
+    /// makes the session; or names the limit in <paramref name="refusal"/>.
+    /// </summary>
+    private Connection? TryOpen(SafeFd fd, bool restricted, PeerCredentials peer, IReadOnlyList<uint> groups, out SupStatus status, out string? refusal)
+    {
+        status = SupStatus.LimitReached;
+        lock (_lock)
+        {
+            uint id = ++_nextSessionId;
+            if (_state != 1)
+            {
+                status = SupStatus.ShuttingDown;
+                refusal = "the daemon is stopping";
+                return null;
+            }
+
+            if (!_sessions.TryTake(id, peer.UserId, 1, out refusal))
+            {
+                return null;
+            }
+
+            if (restricted && !_restrictedSessions.TryTake(id, peer.UserId, 1, out refusal))
+            {
+                _sessions.Return(id, peer.UserId, 1);
+                return null;
+            }
+
+            int largestSend;
+            try
+            {
+                // Every reply the protocol allows must fit the socket (EMSGSIZE otherwise), and a
+                // client that stops reading its replies must not hold the session's thread for ever.
+                largestSend = Libc.SizeBuffers(fd, ProtocolConstants.HeaderSize + Dispatcher.MaxOutputSize, Options.MaxRequestSize);
+                Libc.SetSendTimeout(fd, Connection.SendTimeout);
+            }
+            catch (NativeException ex)
+            {
+                ReturnSessionQuota(id, peer.UserId, restricted);
+                status = SupStatus.GeneralFailure;
+                refusal = $"its socket cannot be set up: {ex.Message}";
+                return null;
+            }
+
+            var closing = new CancellationTokenSource();
+            var session = new Session(id, restricted, peer, groups, NewCookie()) { Closing = closing.Token };
+            var connection = new Connection(this, _logger, fd, session, closing, largestSend);
+            _connections.Add(session.Id, connection);
+            _sessionsOpened++;
+            return connection;
+        }
+    }
+
+    /// <summary>Refuses a connection accepted with the spare descriptor: answered at once, closed at once.</summary>
+    internal void RefuseWithoutDescriptors(SafeFd fd, string path, Errno error)
+    {
+        Interlocked.Increment(ref _sessionsRefused);
+        DriverLog.RefusedWithSpare(_logger, path, error);
+        ConnectionMonitor.RefuseNow(fd, SupStatus.LimitReached, $"the daemon is out of file descriptors ({error})");
+    }
+
+    private void ReturnSessionQuota(uint id, uint uid, bool restricted)
+    {
+        _sessions.Return(id, uid, 1);
+        if (restricted)
+        {
+            _restrictedSessions.Return(id, uid, 1);
+        }
     }
 
     /// <summary>
@@ -315,46 +402,11 @@ public sealed class SupDriver : IDisposable
         lock (_lock)
         {
             _connections.Remove(session.Id);
+            ReturnSessionQuota(session.Id, session.UserId, session.IsRestricted);
         }
 
         DriverLog.SessionEnded(_logger, session.Id, session.ProcessId, reason, held, destroyed, factories, modules);
         _footprint.SessionEnded();
-    }
-
-    /// <summary>
-    /// Tells a connection it will not be served: its first request (waited for at most 2 s, off the
-    /// accept thread) is answered with <paramref name="status"/>, then the connection is closed.
-    /// Answering a request rather than writing first matters: closing a Unix socket with the
-    /// client's request still unread would make the client's receive fail with ECONNRESET before
-    /// it could read the reason.
-    /// </summary>
-    private static void Refuse(SafeFd fd, SupStatus status, string reason) => ThreadPool.UnsafeQueueUserWorkItem(
-        static state =>
-        {
-            (SafeFd fd, SupStatus status, string reason) = state;
-            using (fd)
-            {
-                Libc.SetReceiveTimeout(fd, TimeSpan.FromSeconds(2));
-                Refusal(fd, status, reason);
-            }
-        },
-        (fd, status, reason),
-        preferLocal: false);
-
-    private static unsafe void Refusal(SafeFd fd, SupStatus status, string reason)
-    {
-        const int Size = ProtocolConstants.HeaderSize + ProtocolConstants.MaxMessageSize;
-        byte* request = stackalloc byte[Size];
-        ReceiveResult received = Libc.ReceiveMessage(fd, request, Size);
-        if (received.Error != Errno.None || received.Length < ProtocolConstants.HeaderSize)
-        {
-            return;
-        }
-
-        MessageHeader header = MessageHeader.Read(new ReadOnlySpan<byte>(request, ProtocolConstants.HeaderSize));
-        byte* reply = stackalloc byte[Size];
-        int length = Dispatcher.WriteRefusal(new Span<byte>(reply, Size), header, status, $"supd refused the connection: {reason}");
-        _ = Libc.SendMessage(fd, reply, length);
     }
 
     private Endpoint Bind(string path, bool restricted, UnixFileMode mode, uint? gid)

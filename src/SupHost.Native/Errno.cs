@@ -57,6 +57,8 @@ public enum Errno
     EADDRINUSE = 98,
     /// <summary>Connection reset by peer.</summary>
     ECONNRESET = 104,
+    /// <summary>No buffer space available.</summary>
+    ENOBUFS = 105,
     /// <summary>Transport endpoint is not connected.</summary>
     ENOTCONN = 107,
     /// <summary>Connection timed out.</summary>

@@ -8,6 +8,8 @@ public static partial class Libc
     private const int EFD_CLOEXEC = 0x80000;
     private const int EFD_NONBLOCK = 0x800;
     private const short POLLIN = 0x1;
+    private const short POLLHUP = 0x10;
+    private const short POLLRDHUP = 0x2000;
     private const short POLLERR = 0x8;
 
     [StructLayout(LayoutKind.Sequential)]
@@ -69,6 +71,31 @@ public static partial class Libc
 
         var errno = (Errno)Marshal.GetLastPInvokeError();
         return errno == Errno.EAGAIN ? false : throw new NativeException("read(eventfd)", errno);
+    }
+
+    /// <summary>
+    /// Whether the peer of a connected socket has closed or shut down its sending side, asked
+    /// without waiting (poll(2) with POLLRDHUP and a zero timeout). On SOCK_SEQPACKET this tells a
+    /// zero-length datagram, which also reads as 0 bytes, from the end of the connection.
+    /// </summary>
+    public static unsafe bool PeerHungUp(SafeFd fd)
+    {
+        using var lease = new FdLease(fd);
+        var entry = new pollfd { fd = lease.Raw, events = POLLRDHUP };
+        while (true)
+        {
+            int rc = poll(&entry, 1, 0);
+            if (rc >= 0)
+            {
+                return rc > 0 && (entry.revents & (POLLRDHUP | POLLHUP)) != 0;
+            }
+
+            var errno = (Errno)Marshal.GetLastPInvokeError();
+            if (errno != Errno.EINTR)
+            {
+                throw new NativeException("poll", errno);
+            }
+        }
     }
 
     /// <summary>Waits until <paramref name="fd"/> is readable or <paramref name="timeoutMs"/> passes (-1: forever); true when readable.</summary>

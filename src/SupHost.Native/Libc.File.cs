@@ -6,6 +6,7 @@ namespace SupHost.Native;
 // F_GETFL/F_SETFL (the import is in Libc.Mman.cs, declared once).
 public static partial class Libc
 {
+    private const int O_RDONLY = 0x0;
     private const int O_RDWR = 0x2;
     private const int O_CREAT = 0x40;
     private const int O_CLOEXEC = 0x80000;
@@ -69,5 +70,21 @@ public static partial class Libc
         {
             throw NativeException.FromLastError("fcntl(F_SETFL)");
         }
+    }
+
+    /// <summary>
+    /// Opens /dev/null read-only: a spare descriptor a server holds so that it can still accept
+    /// (and refuse) a connection when its descriptors run out. Null on EMFILE or ENFILE.
+    /// </summary>
+    public static SafeFd? TryOpenSpare()
+    {
+        int raw = open("/dev/null", O_RDONLY | O_CLOEXEC, 0);
+        if (raw >= 0)
+        {
+            return new SafeFd(raw);
+        }
+
+        var errno = (Errno)Marshal.GetLastPInvokeError();
+        return errno is Errno.EMFILE or Errno.ENFILE ? null : throw new NativeException("open", errno, "/dev/null");
     }
 }

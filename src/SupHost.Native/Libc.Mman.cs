@@ -122,6 +122,23 @@ public static partial class Libc
         return new MappedMemory(address, length);
     }
 
+    /// <summary>
+    /// Maps <paramref name="length"/> bytes of private anonymous memory, read-write: a buffer whose
+    /// pages go back to the kernel when it is disposed (munmap), unlike a large malloc, which glibc's
+    /// rising mmap threshold may keep in an arena (mallopt(3), M_MMAP_THRESHOLD). Returns null on ENOMEM.
+    /// </summary>
+    public static MappedMemory? TryMapAnonymous(long length)
+    {
+        nint address = mmap(0, (nuint)length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (address == -1)
+        {
+            var errno = (Errno)Marshal.GetLastPInvokeError();
+            return errno == Errno.ENOMEM ? null : throw new NativeException("mmap", errno);
+        }
+
+        return new MappedMemory(address, length);
+    }
+
     /// <summary>Unmaps a mapping; only <see cref="MappedMemory"/> calls this.</summary>
     internal static int Unmap(nint address, long length) => munmap(address, (nuint)length);
 

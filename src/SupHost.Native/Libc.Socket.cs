@@ -22,7 +22,14 @@ public static partial class Libc
 
     private const int SOL_SOCKET = 1;
     private const int SO_PEERCRED = 17;
+    private const int SO_SNDBUF = 7;
+    private const int SO_RCVBUF = 8;
     private const int SO_RCVTIMEO = 20;
+    private const int SO_SNDTIMEO = 21;
+    private const int SO_SNDBUFFORCE = 32;
+    private const int SO_RCVBUFFORCE = 33;
+    private const int MSG_PEEK = 0x2;
+    private const int MSG_DONTWAIT = 0x40;
     private const int SCM_RIGHTS = 1;
     private const int MSG_CTRUNC = 0x8;
     private const int MSG_TRUNC = 0x20;
@@ -237,14 +244,60 @@ public static partial class Libc
     }
 
     /// <summary>Bounds how long a receive may block; <see cref="TimeSpan.Zero"/> blocks forever.</summary>
-    public static unsafe void SetReceiveTimeout(SafeFd fd, TimeSpan timeout)
+    public static void SetReceiveTimeout(SafeFd fd, TimeSpan timeout) => SetTimeout(fd, SO_RCVTIMEO, "SO_RCVTIMEO", timeout);
+
+    /// <summary>Bounds how long a send may block (EAGAIN after it); <see cref="TimeSpan.Zero"/> blocks forever.</summary>
+    public static void SetSendTimeout(SafeFd fd, TimeSpan timeout) => SetTimeout(fd, SO_SNDTIMEO, "SO_SNDTIMEO", timeout);
+
+    /// <summary>
+    /// Lets <paramref name="fd"/> send datagrams of up to <paramref name="largestSend"/> bytes and
+    /// asks for a receive buffer of <paramref name="largestReceive"/>, and returns the send size it
+    /// now allows. An AF_UNIX datagram longer than the sender's sk_sndbuf - 32 fails with EMSGSIZE
+    /// (net/unix/af_unix.c, unix_dgram_sendmsg), so the send buffer is what bounds a message. The
+    /// kernel doubles the value it is given (socket(7)); SO_SNDBUFFORCE (CAP_NET_ADMIN) passes
+    /// net.core.wmem_max, SO_SNDBUF is capped by it. Neither allocates memory: they are limits.
+    /// </summary>
+    public static unsafe int SizeBuffers(SafeFd fd, int largestSend, int largestReceive)
     {
-        long us = (long)(timeout.TotalMicroseconds);
+        using var lease = new FdLease(fd);
+        SetBuffer(lease.Raw, SO_SNDBUFFORCE, SO_SNDBUF, largestSend);
+        SetBuffer(lease.Raw, SO_RCVBUFFORCE, SO_RCVBUF, largestReceive);
+        int value = 0;
+        uint len = sizeof(int);
+        if (getsockopt(lease.Raw, SOL_SOCKET, SO_SNDBUF, &value, &len) != 0)
+        {
+            throw NativeException.FromLastError("getsockopt", "SO_SNDBUF");
+        }
+
+        // The largest datagram the buffer takes (the kernel keeps 32 bytes of it for itself).
+        return Math.Max(0, value - 32);
+
+        static void SetBuffer(int raw, int forced, int plain, int bytes)
+        {
+            // Half of what is needed, rounded up, plus room for the skb's own overhead: the kernel doubles it.
+            int value = (int)Math.Min(int.MaxValue / 2, ((long)bytes / 2) + 4096);
+            if (setsockopt(raw, SOL_SOCKET, forced, &value, sizeof(int)) != 0
+                && setsockopt(raw, SOL_SOCKET, plain, &value, sizeof(int)) != 0)
+            {
+                throw NativeException.FromLastError("setsockopt", "SO_SNDBUF/SO_RCVBUF");
+            }
+        }
+    }
+
+    private static unsafe void SetTimeout(SafeFd fd, int option, string name, TimeSpan timeout)
+    {
+        long us = Math.Max(0, (long)timeout.TotalMicroseconds);
+        if (timeout > TimeSpan.Zero && us == 0)
+        {
+            // A positive timeout below a microsecond must not turn into "forever".
+            us = 1;
+        }
+
         var tv = new timeval { tv_sec = us / 1_000_000, tv_usec = us % 1_000_000 };
         using var lease = new FdLease(fd);
-        if (setsockopt(lease.Raw, SOL_SOCKET, SO_RCVTIMEO, &tv, (uint)sizeof(timeval)) != 0)
+        if (setsockopt(lease.Raw, SOL_SOCKET, option, &tv, (uint)sizeof(timeval)) != 0)
         {
-            throw NativeException.FromLastError("setsockopt", "SO_RCVTIMEO");
+            throw NativeException.FromLastError("setsockopt", name);
         }
     }
 
@@ -326,13 +379,17 @@ public static partial class Libc
     /// message's real length, which exceeds <paramref name="capacity"/> when it was truncated
     /// (MSG_TRUNC). Received descriptors are wrapped at once and appended to <paramref name="fds"/>;
     /// a truncated control message (MSG_CTRUNC) is reported as such, never silently dropped.
+    /// With <see cref="ReceiveOptions.Peek"/> the message stays queued and no descriptor is received
+    /// (no control space is given, so the kernel installs none: net/core/scm.c).
     /// </summary>
-    public static unsafe ReceiveResult ReceiveMessage(SafeFd fd, byte* buffer, int capacity, ICollection<SafeFd>? fds = null)
+    public static unsafe ReceiveResult ReceiveMessage(SafeFd fd, byte* buffer, int capacity, ICollection<SafeFd>? fds = null, ReceiveOptions options = default)
     {
+        bool peek = options.HasFlag(ReceiveOptions.Peek);
+        int flags = MSG_TRUNC | MSG_CMSG_CLOEXEC | (peek ? MSG_PEEK : 0) | (options.HasFlag(ReceiveOptions.DontWait) ? MSG_DONTWAIT : 0);
         var iov = new iovec { iov_base = buffer, iov_len = (nuint)capacity };
-        int controlLength = ControlSpace(MaxFdsPerMessage);
-        byte* control = stackalloc byte[controlLength];
-        var msg = new msghdr { msg_iov = &iov, msg_iovlen = 1, msg_control = control, msg_controllen = (nuint)controlLength };
+        int controlLength = peek ? 0 : ControlSpace(MaxFdsPerMessage);
+        byte* control = stackalloc byte[ControlSpace(MaxFdsPerMessage)];
+        var msg = new msghdr { msg_iov = &iov, msg_iovlen = 1, msg_control = peek ? null : control, msg_controllen = (nuint)controlLength };
         bool added = false;
         try
         {
@@ -341,7 +398,7 @@ public static partial class Libc
             nint received;
             while (true)
             {
-                received = recvmsg(raw, &msg, MSG_TRUNC | MSG_CMSG_CLOEXEC);
+                received = recvmsg(raw, &msg, flags);
                 if (received >= 0)
                 {
                     break;
@@ -356,7 +413,7 @@ public static partial class Libc
 
             // Wrap every descriptor before looking at anything else, so none can leak.
             int fdCount = 0;
-            if (msg.msg_controllen >= (nuint)sizeof(cmsghdr))
+            if (!peek && msg.msg_controllen >= (nuint)sizeof(cmsghdr))
             {
                 for (var cmsg = (cmsghdr*)control;
                      cmsg != null && (byte*)cmsg + sizeof(cmsghdr) <= control + (int)msg.msg_controllen;
@@ -386,6 +443,7 @@ public static partial class Libc
                 }
             }
 
+            // A peek gives no control space, so MSG_CTRUNC says only that descriptors are queued.
             return new ReceiveResult((int)received, Errno.None, (msg.msg_flags & MSG_TRUNC) != 0, (msg.msg_flags & MSG_CTRUNC) != 0);
         }
         finally

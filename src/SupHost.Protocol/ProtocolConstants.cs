@@ -10,11 +10,14 @@ namespace SupHost.Protocol;
 /// </remarks>
 public static class ProtocolConstants
 {
+    // 1.1: listings may be asked for in pages (ListingRequest, ListingPage); replies that cannot be
+    // sent are answered with ReplyNotSent.
+
     /// <summary>Major version of the interface this assembly speaks.</summary>
     public const ushort VersionMajor = 1;
 
     /// <summary>Minor version of the interface this assembly speaks.</summary>
-    public const ushort VersionMinor = 0;
+    public const ushort VersionMinor = 1;
 
     /// <summary>The interface version as major &lt;&lt; 16 | minor.</summary>
     public const uint Version = (VersionMajor << 16) | VersionMinor;

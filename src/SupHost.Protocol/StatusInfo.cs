@@ -30,6 +30,15 @@ public sealed record StatusInfo
     /// <summary>Sessions opened since start.</summary>
     public required long SessionsOpened { get; init; }
 
+    /// <summary>Connections refused since start (session limits, descriptors exhausted, stopping).</summary>
+    public long SessionsRefused { get; init; }
+
+    /// <summary>
+    /// Module calls still running past the grace (<c>Supd:CancelGraceSeconds</c>) after their
+    /// cancellation (the client hung up, or the daemon was stopping), since start.
+    /// </summary>
+    public long CallsIgnoringCancellation { get; init; }
+
     /// <summary>Live objects by type name.</summary>
     public required IReadOnlyDictionary<string, int> ObjectsByType { get; init; }
 

@@ -153,4 +153,16 @@ public enum SupStatus
     /// kernel support); the message says why. The client can still signal its own descriptor.
     /// </summary>
     SignalUnavailable = -43,
+
+    /// <summary>
+    /// The daemon made a reply but could not send it (larger than the socket takes, or no kernel
+    /// memory for it); the message says why. What the request did stands; the session lives on.
+    /// </summary>
+    ReplyNotSent = -44,
+
+    /// <summary>
+    /// Client side: the request is larger than this process's socket can send (its send buffer,
+    /// bounded by net.core.wmem_max without CAP_NET_ADMIN); the message gives both sizes.
+    /// </summary>
+    RequestNotSent = -45,
 }

@@ -20,6 +20,14 @@ internal sealed class SupdSettings
 
     public int MaxSessions { get; set; } = 1024;
 
+    public int MaxRestrictedSessions { get; set; } = 768;
+
+    public int MaxSessionsPerUid { get; set; } = 256;
+
+    public double HandshakeTimeoutSeconds { get; set; } = 5;
+
+    public double CancelGraceSeconds { get; set; } = 5;
+
     public int MaxObjectsPerSession { get; set; } = 4096;
 
     public int MaxFactoriesPerSession { get; set; } = 64;

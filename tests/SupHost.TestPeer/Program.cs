@@ -105,6 +105,48 @@ try
             return 0;
         }
 
+        case "call-module":
+        {
+            // Loads a module and calls one entry point with an argument; the call may block until the peer is killed.
+            using SupClient client = SupClient.Connect(new SupClientOptions { RunDirectory = runDir, Timeout = TimeSpan.FromMinutes(5) });
+            ModuleOpenReply open = client.OpenModule(args[2]);
+            try
+            {
+                client.LoadModule(open.Handle);
+            }
+            catch (SupException ex) when (ex.Status == SupStatus.ModuleInitFailed)
+            {
+                // test-flaky fails its first init on purpose.
+                client.LoadModule(open.Handle);
+            }
+
+            ulong symbol = client.GetSymbol(open.Handle, args[3]);
+            client.RegisterObject(ObjectTypeId.Vm);
+            Console.WriteLine($"READY {client.SessionId}");
+            Console.Out.Flush();
+            client.CallModule(symbol, 0, ulong.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture));
+            return 0;
+        }
+
+        case "silent":
+        {
+            // Opens connections that never send anything, then waits for stdin to close.
+            var sockets = new List<SupHost.Native.SafeFd>();
+            string path = Path.Combine(runDir, string.Equals(args[2], "restricted", StringComparison.Ordinal) ? ProtocolConstants.RestrictedSocketName : ProtocolConstants.FullSocketName);
+            for (int i = 0; i < int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture); i++)
+            {
+                SupHost.Native.SafeFd socket = SupHost.Native.Libc.Socket(SupHost.Native.Libc.AF_UNIX, SupHost.Native.Libc.SOCK_SEQPACKET);
+                SupHost.Native.Libc.Connect(socket, path);
+                sockets.Add(socket);
+            }
+
+            Console.WriteLine($"READY {sockets.Count}");
+            Console.Out.Flush();
+            _ = Console.In.ReadToEnd();
+            sockets.ForEach(s => s.Dispose());
+            return 0;
+        }
+
         case "hold-gip":
         {
             // Maps the GIP through the restricted endpoint, then waits to be killed.

@@ -261,7 +261,7 @@ public sealed class FuzzTests
             }
             else if (fuzz.Mutation < 13)
             {
-                return datagram[..random.Next(1, ProtocolConstants.HeaderSize)];
+                return datagram[..random.Next(0, ProtocolConstants.HeaderSize)];
             }
 
             return datagram;

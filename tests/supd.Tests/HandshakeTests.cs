@@ -15,9 +15,10 @@ public class HandshakeTests(DaemonFixture fixture) : IClassFixture<DaemonFixture
             foreach (string socket in new[] { ProtocolConstants.FullSocketName, ProtocolConstants.RestrictedSocketName })
             {
                 data.Add(socket, 1, 0, SupStatus.Success, null);
-                data.Add(socket, 1, 1, SupStatus.VersionMismatch, "version mismatch: server 1.0, client needs 1.1");
-                data.Add(socket, 2, 0, SupStatus.VersionMismatch, "version mismatch: server 1.0, client needs 2.0");
-                data.Add(socket, 0, 9, SupStatus.VersionMismatch, "version mismatch: server 1.0, client needs 0.9");
+                data.Add(socket, 1, 1, SupStatus.Success, null);
+                data.Add(socket, 1, 2, SupStatus.VersionMismatch, "version mismatch: server 1.1, client needs 1.2");
+                data.Add(socket, 2, 0, SupStatus.VersionMismatch, "version mismatch: server 1.1, client needs 2.0");
+                data.Add(socket, 0, 9, SupStatus.VersionMismatch, "version mismatch: server 1.1, client needs 0.9");
             }
 
             return data;
@@ -56,7 +57,7 @@ public class HandshakeTests(DaemonFixture fixture) : IClassFixture<DaemonFixture
             RequestedVersion = (ProtocolConstants.VersionMajor << 16) | (ProtocolConstants.VersionMinor + 1u),
         }));
         Assert.Equal(SupStatus.VersionMismatch, ex.Status);
-        Assert.Contains("server 1.0, client needs 1.1", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("server 1.1, client needs 1.2", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -200,7 +200,7 @@ public class LifecycleTests
         }
 
         Assert.Equal(SupStatus.LimitReached, refused.Status);
-        Assert.Equal("supd refused the connection: 2 sessions are open, the limit", refused.Message);
+        Assert.Equal("supd refused the connection: 2 sessions are held; 1 more would exceed the daemon's limit of 2", refused.Message);
 
         // Once a session ends there is room again.
         Poll.Until(() => first.QueryStatus().Sessions == 1, "the second session to end");

@@ -13,14 +13,14 @@ public class SupctlTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
     {
         (int code, string table, _) = Tool.Supctl("status", "--run-dir", RunDir);
         Assert.Equal(0, code);
-        Assert.Contains("(interface 1.0)", table, StringComparison.Ordinal);
+        Assert.Contains("(interface 1.1)", table, StringComparison.Ordinal);
         Assert.Contains($"run directory   {RunDir}", table, StringComparison.Ordinal);
 
         (code, string json, _) = Tool.Supctl("status", "--json", "--run-dir", RunDir);
         Assert.Equal(0, code);
         JsonElement root = JsonDocument.Parse(json).RootElement;
         Assert.Equal(
-            ["allocationBudget", "allocationsHeld", "daemonVersion", "descriptorBudget", "descriptorsHeld", "factories", "footprintSettles", "gipMode", "gipUpdaterRunning", "gipUpdates", "gipUsers", "lockedDown", "lockedPages", "managedHeapBytes", "maxRequestSize", "modules", "modulesCollected", "modulesUnloaded", "objectsByType", "objectsCreated", "objectsDestroyed", "pagesHeld", "pid", "residentBytes", "runDirectory", "sessions", "sessionsOpened", "startedAt", "uptimeSeconds", "version"],
+            ["allocationBudget", "allocationsHeld", "callsIgnoringCancellation", "daemonVersion", "descriptorBudget", "descriptorsHeld", "factories", "footprintSettles", "gipMode", "gipUpdaterRunning", "gipUpdates", "gipUsers", "lockedDown", "lockedPages", "managedHeapBytes", "maxRequestSize", "modules", "modulesCollected", "modulesUnloaded", "objectsByType", "objectsCreated", "objectsDestroyed", "pagesHeld", "pid", "residentBytes", "runDirectory", "sessions", "sessionsOpened", "sessionsRefused", "startedAt", "uptimeSeconds", "version"],
             root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal(fixture.Daemon.Pid, root.GetProperty("pid").GetInt32());
     }

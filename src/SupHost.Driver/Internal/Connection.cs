@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using SupHost.Native;
@@ -8,87 +9,131 @@ namespace SupHost.Driver.Internal;
 /// <summary>
 /// A session's connection and the thread that serves it: receive a datagram, dispatch it, send the
 /// reply, in a loop that blocks in the kernel (the lowest-latency shape on these machines). The
-/// loop ends when the peer closes or dies, or when <see cref="Shutdown"/> shuts the socket down; in
-/// both cases the driver's one cleanup path runs.
+/// loop ends when the peer closes or dies, when it has not done its handshake within the
+/// deadline, or when <see cref="Shutdown"/> shuts the socket down; in every case the driver's one
+/// cleanup path runs. The <see cref="ConnectionMonitor"/> watches the socket for a hang-up and
+/// cancels <see cref="Session.Closing"/>, which module calls get as their token.
 /// </summary>
+/// <remarks>
+/// Buffers: a connection keeps only <see cref="SmallBuffer"/> bytes for requests and as much for
+/// replies. A larger request or reply gets a private anonymous mapping for its length, unmapped
+/// once the reply is sent, so an idle connection that once sent a big datagram holds nothing of it.
+/// The request's length is learnt first with MSG_PEEK | MSG_TRUNC (recv(2)).
+/// </remarks>
 internal sealed class Connection
 {
+    /// <summary>What a connection keeps for each direction: every fixed-size request and reply, and every error reply.</summary>
+    public const int SmallBuffer = 8192;
+
     private readonly SupDriver _driver;
     private readonly ILogger _logger;
     private readonly SafeFd _fd;
+    private readonly CancellationTokenSource _closing;
     private readonly Thread _thread;
+    private readonly long _connectedAt = Stopwatch.GetTimestamp();
+    private readonly int _largestSend;
     private string? _shutdownReason;
+    private long _request;
+    private int _inRequest;
+    private int _current;
 
-    public Connection(SupDriver driver, ILogger logger, SafeFd fd, Session session)
+    public Connection(SupDriver driver, ILogger logger, SafeFd fd, Session session, CancellationTokenSource closing, int largestSend)
     {
         _driver = driver;
         _logger = logger;
         _fd = fd;
+        _closing = closing;
+        _largestSend = largestSend;
         Session = session;
         _thread = new Thread(Serve, maxStackSize: 256 * 1024) { IsBackground = true, Name = $"supd session {session.Id}" };
     }
 
     public Session Session { get; }
 
-    public void Start() => _thread.Start();
+    /// <summary>The function being served now (or last).</summary>
+    public SupFunction Current => (SupFunction)Volatile.Read(ref _current);
+
+    /// <summary>Set by the monitor once a cancelled call of this connection ran past the grace.</summary>
+    public bool IgnoredCancellation { get; set; }
+
+    public void Start()
+    {
+        _driver.Monitor.Watch(this, _fd);
+        _thread.Start();
+    }
+
+    /// <summary>Whether a request is being served, and which (a number that grows with each).</summary>
+    public bool InRequest(out long request)
+    {
+        request = Interlocked.Read(ref _request);
+        return Volatile.Read(ref _inRequest) != 0;
+    }
+
+    /// <summary>Cancels the session's token (the client hung up); returns whether a request was running.</summary>
+    public bool Cancel()
+    {
+        CancelQuietly();
+        return Volatile.Read(ref _inRequest) != 0;
+    }
 
     /// <summary>Ends the connection from the daemon's side; the first reason given is the one recorded.</summary>
     public void Shutdown(string reason)
     {
         Interlocked.CompareExchange(ref _shutdownReason, reason, null);
         Libc.Shutdown(_fd);
+        CancelQuietly();
     }
 
-    public void Join(TimeSpan timeout) => _thread.Join(timeout);
+    public bool Join(TimeSpan timeout) => _thread.Join(timeout);
+
+    private void CancelQuietly()
+    {
+        try
+        {
+            _closing.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The session ended already.
+        }
+        catch (AggregateException ex)
+        {
+            // A module's registration callback threw: the token is cancelled all the same.
+            DriverLog.ConnectionFailed(_logger, ex, Session.Id, Session.ProcessId);
+        }
+    }
 
     private unsafe void Serve()
     {
-        int requestCapacity = _driver.Options.MaxRequestSize;
-        int replyCapacity = ProtocolConstants.HeaderSize + Math.Max(_driver.Dispatcher.MaxOutputSize, ProtocolConstants.MaxMessageSize);
-
-        // malloc'ed buffers of the full limit: the kernel backs only the pages a request touches.
-        byte* request = (byte*)NativeMemory.Alloc((nuint)requestCapacity);
-        byte* reply = (byte*)NativeMemory.Alloc((nuint)replyCapacity);
+        byte* smallRequest = (byte*)NativeMemory.Alloc(SmallBuffer);
+        byte* smallReply = (byte*)NativeMemory.Alloc(SmallBuffer);
         var fds = new List<SafeFd>();
-        string reason = "the client closed the connection";
+        string? reason = null;
+        bool deadlineCleared = false;
         try
         {
-            while (true)
+            while (reason is null)
             {
-                ReceiveResult received = Libc.ReceiveMessage(_fd, request, requestCapacity, fds);
-                if (received.Error != Errno.None)
+                // The handshake deadline: until the Cookie request succeeds, every receive waits
+                // only for what is left of it, so no number of bad requests extends it.
+                if (!Session.Handshaken)
                 {
-                    reason = $"receive failed: {received.Error}";
-                    break;
+                    TimeSpan left = _driver.Options.HandshakeTimeout - Stopwatch.GetElapsedTime(_connectedAt);
+                    if (left <= TimeSpan.Zero)
+                    {
+                        reason = HandshakeTimedOut();
+                        break;
+                    }
+
+                    Libc.SetReceiveTimeout(_fd, left);
+                }
+                else if (!deadlineCleared)
+                {
+                    Libc.SetReceiveTimeout(_fd, TimeSpan.Zero);
+                    deadlineCleared = true;
                 }
 
-                if (received.Length == 0 && !received.Truncated)
-                {
-                    break;
-                }
-
-                bool carriedDescriptors = fds.Count > 0 || received.ControlTruncated;
-                foreach (SafeFd fd in fds)
-                {
-                    fd.Dispose();
-                }
-
-                fds.Clear();
-                int length = _driver.Dispatcher.Process(
-                    Session,
-                    new ReadOnlySpan<byte>(request, Math.Min(received.Length, requestCapacity)),
-                    received.Length,
-                    carriedDescriptors,
-                    new Span<byte>(reply, replyCapacity),
-                    out SafeFd? descriptor);
-                Errno sent = descriptor is null
-                    ? Libc.SendMessage(_fd, reply, length)
-                    : Libc.SendMessage(_fd, reply, length, [descriptor]);
-                if (sent != Errno.None)
-                {
-                    reason = $"send failed: {sent}";
-                    break;
-                }
+                reason = ServeOne(smallRequest, smallReply, fds);
             }
         }
         catch (Exception ex)
@@ -98,10 +143,146 @@ internal sealed class Connection
         }
         finally
         {
-            NativeMemory.Free(request);
-            NativeMemory.Free(reply);
+            NativeMemory.Free(smallRequest);
+            NativeMemory.Free(smallReply);
+            _driver.Monitor.Unwatch(this, _fd);
+            CancelQuietly();
             _fd.Dispose();
-            _driver.EndSession(this, Volatile.Read(ref _shutdownReason) ?? reason);
+            _driver.EndSession(this, Volatile.Read(ref _shutdownReason) ?? reason ?? "the client closed the connection");
+            _closing.Dispose();
         }
+    }
+
+    /// <summary>Receives, dispatches and answers one request; returns why the connection ends, or null to go on.</summary>
+    private unsafe string? ServeOne(byte* smallRequest, byte* smallReply, List<SafeFd> fds)
+    {
+        // Learn the datagram's length without taking it (nor its descriptors).
+        ReceiveResult peeked = Libc.ReceiveMessage(_fd, smallRequest, ProtocolConstants.HeaderSize, null, ReceiveOptions.Peek);
+        if (peeked.Error != Errno.None)
+        {
+            return peeked.Error == Errno.EAGAIN && !Session.Handshaken ? HandshakeTimedOut() : $"receive failed: {peeked.Error}";
+        }
+
+        // Zero bytes are the end of the connection, or an empty datagram (SOCK_SEQPACKET reads
+        // both as 0): the peer's hang-up tells them apart, and an empty datagram is answered.
+        if (peeked.Length == 0 && !peeked.Truncated && Libc.PeerHungUp(_fd))
+        {
+            return "the client closed the connection";
+        }
+
+        MappedMemory? largeRequest = null;
+        MappedMemory? largeReply = null;
+        try
+        {
+            byte* request = smallRequest;
+            int capacity = SmallBuffer;
+            bool outOfMemory = false;
+            if (peeked.Length > SmallBuffer && peeked.Length <= _driver.Options.MaxRequestSize)
+            {
+                largeRequest = Libc.TryMapAnonymous(peeked.Length);
+                outOfMemory = largeRequest is null;
+                if (largeRequest is not null)
+                {
+                    request = (byte*)largeRequest.DangerousGetHandle();
+                    capacity = peeked.Length;
+                }
+            }
+
+            ReceiveResult received = Libc.ReceiveMessage(_fd, request, capacity, fds);
+            if (received.Error != Errno.None)
+            {
+                return $"receive failed: {received.Error}";
+            }
+
+            bool carriedDescriptors = fds.Count > 0 || received.ControlTruncated;
+            foreach (SafeFd fd in fds)
+            {
+                fd.Dispose();
+            }
+
+            fds.Clear();
+            var requestBytes = new ReadOnlySpan<byte>(request, Math.Min(received.Length, capacity));
+
+            // The reply buffer: what the request may be answered with, or an error message.
+            MessageHeader header = Dispatcher.EchoHeader(requestBytes);
+            int maxOutput = _driver.Dispatcher.MaxOutputSize;
+            int replyCapacity = ProtocolConstants.HeaderSize + Math.Max(ProtocolConstants.MaxMessageSize, header.OutputSize <= (uint)maxOutput ? (int)header.OutputSize : 0);
+            byte* reply = smallReply;
+            if (replyCapacity > SmallBuffer && !outOfMemory)
+            {
+                largeReply = Libc.TryMapAnonymous(replyCapacity);
+                outOfMemory = largeReply is null;
+                if (largeReply is not null)
+                {
+                    reply = (byte*)largeReply.DangerousGetHandle();
+                }
+            }
+
+            int length;
+            SafeFd? descriptor = null;
+            Volatile.Write(ref _current, (int)header.Function);
+            Interlocked.Increment(ref _request);
+            Volatile.Write(ref _inRequest, 1);
+            try
+            {
+                length = outOfMemory
+                    ? Dispatcher.WriteRefusal(new Span<byte>(smallReply, SmallBuffer), header, SupStatus.GeneralFailure, $"the daemon is out of memory for a request of {received.Length} bytes and a reply of up to {replyCapacity} bytes")
+                    : _driver.Dispatcher.Process(Session, requestBytes, received.Length, carriedDescriptors, new Span<byte>(reply, Math.Max(replyCapacity, SmallBuffer)), out descriptor);
+            }
+            finally
+            {
+                Volatile.Write(ref _inRequest, 0);
+            }
+
+            return Reply(header, outOfMemory ? smallReply : reply, length, descriptor, smallReply);
+        }
+        finally
+        {
+            largeRequest?.Dispose();
+            largeReply?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Sends the reply. A reply the socket cannot take (EMSGSIZE, ENOBUFS, ENOMEM, ETOOMANYREFS...)
+    /// is replaced by a short <see cref="SupStatus.ReplyNotSent"/> error saying why, and the session
+    /// lives on; only a gone peer (or a second failure) ends it, with the reason returned.
+    /// </summary>
+    private unsafe string? Reply(MessageHeader request, byte* reply, int length, SafeFd? descriptor, byte* scratch)
+    {
+        Errno sent = descriptor is null
+            ? Libc.SendMessage(_fd, reply, length)
+            : Libc.SendMessage(_fd, reply, length, [descriptor]);
+        if (sent == Errno.None)
+        {
+            return null;
+        }
+
+        if (sent is Errno.EPIPE or Errno.ECONNRESET or Errno.ENOTCONN)
+        {
+            return $"send failed: {sent}";
+        }
+
+        if (sent == Errno.EAGAIN)
+        {
+            return $"the client has not read its replies for {SendTimeout.TotalSeconds} s";
+        }
+
+        DriverLog.ReplyNotSent(_logger, Session.Id, Session.ProcessId, request.Function, length, sent.ToString(), _largestSend);
+        string message = $"the {request.Function} reply of {length} bytes could not be sent: {sent}"
+            + (sent == Errno.EMSGSIZE ? $" (the socket takes at most {_largestSend} bytes)" : string.Empty)
+            + "; what the request did stands";
+        int errorLength = Dispatcher.WriteRefusal(new Span<byte>(scratch, SmallBuffer), request, SupStatus.ReplyNotSent, message);
+        Errno again = Libc.SendMessage(_fd, scratch, errorLength);
+        return again == Errno.None ? null : $"send failed: {sent}, then {again} for the error reply";
+    }
+
+    /// <summary>How long a send may wait for a client that does not read its replies.</summary>
+    public static TimeSpan SendTimeout { get; } = TimeSpan.FromSeconds(30);
+
+    private string HandshakeTimedOut()
+    {
+        DriverLog.HandshakeTimedOut(_logger, Session.Id, Session.ProcessId, Session.UserId, _driver.Options.HandshakeTimeout.TotalSeconds);
+        return $"no handshake within {_driver.Options.HandshakeTimeout.TotalSeconds} s";
     }
 }

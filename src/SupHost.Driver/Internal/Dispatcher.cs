@@ -36,7 +36,7 @@ internal sealed class Dispatcher
     {
         descriptor = null;
         session.CountRequest();
-        MessageHeader header = request.Length >= ProtocolConstants.HeaderSize ? MessageHeader.Read(request) : default;
+        MessageHeader header = EchoHeader(request);
         CallResult result = Validate(session, header, length, carriedDescriptors, out FunctionSpec? spec);
         if (spec is not null)
         {
@@ -62,6 +62,23 @@ internal sealed class Dispatcher
             .Write(reply);
         descriptor = result.Descriptor;
         return ProtocolConstants.HeaderSize + result.OutputLength;
+    }
+
+    /// <summary>
+    /// The request's header, or for a datagram shorter than the header what of it arrived: the
+    /// function when its 4 bytes did (offset 16), the sequence when its 4 bytes did (offset 32), so
+    /// that even an error reply to a short datagram names what it answers.
+    /// </summary>
+    public static MessageHeader EchoHeader(ReadOnlySpan<byte> request)
+    {
+        if (request.Length >= ProtocolConstants.HeaderSize)
+        {
+            return MessageHeader.Read(request);
+        }
+
+        var function = request.Length >= 20 ? (SupFunction)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(request[16..]) : SupFunction.Invalid;
+        uint sequence = request.Length >= 36 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(request[32..]) : 0;
+        return default(MessageHeader) with { Function = function, Sequence = sequence };
     }
 
     private CallResult Validate(Session session, MessageHeader header, int length, bool carriedDescriptors, out FunctionSpec? spec)
@@ -167,9 +184,9 @@ internal sealed class Dispatcher
         SupFunction.Cookie => Cookie(session, input, output),
         SupFunction.Nop => CallResult.Ok(),
         SupFunction.QueryStatus => Json(output, _driver.GetStatus(), ListingJsonContext.Default.StatusInfo),
-        SupFunction.ListSessions => Json(output, _driver.GetSessions(), ListingJsonContext.Default.ListSessionInfo),
-        SupFunction.ListObjects => Json(output, _driver.Objects.Snapshot(), ListingJsonContext.Default.ListObjectInfo),
-        SupFunction.ListFactories => Json(output, _driver.Components.Snapshot(), ListingJsonContext.Default.ListFactoryInfo),
+        SupFunction.ListSessions => Listing(input, output, _driver.GetSessions(), ListingJsonContext.Default.ListSessionInfo, ListingJsonContext.Default.SessionInfo),
+        SupFunction.ListObjects => Listing(input, output, _driver.Objects.Snapshot(), ListingJsonContext.Default.ListObjectInfo, ListingJsonContext.Default.ObjectInfo),
+        SupFunction.ListFactories => Listing(input, output, _driver.Components.Snapshot(), ListingJsonContext.Default.ListFactoryInfo, ListingJsonContext.Default.FactoryInfo),
         SupFunction.ObjectRegister => ObjectRegister(session, input, output),
         SupFunction.ObjectOpen => ObjectOpen(session, input, output),
         SupFunction.ObjectAddRef => Status(_driver.Objects.AddRef(session, HandleRequest.Read(input).Handle), input),
@@ -184,12 +201,12 @@ internal sealed class Dispatcher
         SupFunction.ModuleCall => ModuleCall(session, input, output),
         SupFunction.ModuleCallService => ModuleCallService(session, input, output),
         SupFunction.ModuleLockDown => Outcome(_driver.Modules.LockDown(session, out string? lockMessage), lockMessage),
-        SupFunction.ListModules => Json(output, _driver.Modules.Snapshot(), ListingJsonContext.Default.ListModuleInfo),
+        SupFunction.ListModules => Listing(input, output, _driver.Modules.Snapshot(), ListingJsonContext.Default.ListModuleInfo, ListingJsonContext.Default.ModuleInfo),
         SupFunction.PageAlloc => PageAlloc(session, input, output),
         SupFunction.PageFree => Outcome(_driver.Memory.Free(session, HandleRequest.Read(input).Handle, out string? freeMessage), freeMessage),
         SupFunction.PageLock => PageLock(session, input),
         SupFunction.PageProtect => PageProtect(session, input),
-        SupFunction.ListMemory => Json(output, _driver.Memory.Snapshot(), ListingJsonContext.Default.ListMemoryInfo),
+        SupFunction.ListMemory => Listing(input, output, _driver.Memory.Snapshot(), ListingJsonContext.Default.ListMemoryInfo, ListingJsonContext.Default.MemoryInfo),
         SupFunction.EventCreate => EventCreate(session, input, output),
         SupFunction.GipMap => GipMap(session, output),
         SupFunction.GipUnmap => _driver.Gip.Unmap(session) ? CallResult.Ok(0) : CallResult.Fail(SupStatus.NotFound, "this session does not map the GIP"),
@@ -202,6 +219,12 @@ internal sealed class Dispatcher
     private static CallResult Cookie(Session session, ReadOnlySpan<byte> input, Span<byte> output)
     {
         CookieRequest request = CookieRequest.Read(input);
+        uint reserved = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(input[20..]);
+        if (reserved != 0)
+        {
+            return CallResult.Fail(SupStatus.InvalidParameter, $"the cookie request's reserved field (offset 20) is 0x{reserved:x8}; it must be 0");
+        }
+
         if (!string.Equals(request.Magic, ProtocolConstants.CookieMagic, StringComparison.Ordinal))
         {
             return CallResult.Fail(SupStatus.InvalidMagic, $"cookie magic '{request.Magic}' is not '{ProtocolConstants.CookieMagic}'");
@@ -502,16 +525,81 @@ internal sealed class Dispatcher
             : status.ToString())
         : new CallResult(status, 0, null);
 
-    private static CallResult Json<T>(Span<byte> output, T value, JsonTypeInfo<T> typeInfo)
+    private CallResult Json<T>(Span<byte> output, T value, JsonTypeInfo<T> typeInfo)
     {
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(value, typeInfo);
         if (json.Length > output.Length)
         {
-            return new CallResult(SupStatus.BufferOverflow, 0, $"the reply needs {json.Length} bytes; the request allows {output.Length}", json.Length);
+            return new CallResult(SupStatus.BufferOverflow, 0, json.Length > MaxOutputSize
+                ? $"the reply needs {json.Length} bytes, more than the largest reply {MaxOutputSize}: ask for it in pages (an 8-byte start index as input)"
+                : $"the reply needs {json.Length} bytes; the request allows {output.Length}", json.Length);
         }
 
         json.CopyTo(output);
         return CallResult.Ok(json.Length);
+    }
+
+    /// <summary>
+    /// A listing: with no input the whole of it as one JSON array (or BufferOverflow with the size
+    /// needed); with a <see cref="ListingRequest"/> one page from its start index: a
+    /// <see cref="ListingPage"/> and as many entries, as a JSON array, as fit the output size.
+    /// </summary>
+    private CallResult Listing<T>(ReadOnlySpan<byte> input, Span<byte> output, List<T> entries, JsonTypeInfo<List<T>> listInfo, JsonTypeInfo<T> entryInfo)
+    {
+        if (input.Length == 0)
+        {
+            return Json(output, entries, listInfo);
+        }
+
+        // The spec allows 0 to 8 bytes; only the two forms mean something.
+        if (input.Length != ListingRequest.Size)
+        {
+            return CallResult.Fail(SupStatus.InvalidSize, $"a listing takes 0 or {ListingRequest.Size} input bytes, not {input.Length}");
+        }
+
+        ListingRequest request = ListingRequest.Read(input, out uint reserved);
+        if (reserved != 0)
+        {
+            return CallResult.Fail(SupStatus.InvalidParameter, $"the listing request's reserved field is 0x{reserved:x8}; it must be 0");
+        }
+
+        if (request.Start > (uint)entries.Count)
+        {
+            return CallResult.Fail(SupStatus.InvalidParameter, $"start index {request.Start} is past the listing's {entries.Count} entries");
+        }
+
+        // Entries one by one, while the next one and the closing bracket still fit.
+        int position = ListingPage.Size;
+        output[position++] = (byte)'[';
+        int index = (int)request.Start;
+        for (; index < entries.Count; index++)
+        {
+            byte[] entry = JsonSerializer.SerializeToUtf8Bytes(entries[index], entryInfo);
+            int separator = index > (int)request.Start ? 1 : 0;
+            if (position + separator + entry.Length + 1 > output.Length)
+            {
+                if (separator == 0)
+                {
+                    int needed = ListingPage.Size + entry.Length + 2;
+                    return new CallResult(SupStatus.BufferOverflow, 0, $"entry {index} needs a page of {needed} bytes; the request allows {output.Length}", needed);
+                }
+
+                break;
+            }
+
+            if (separator != 0)
+            {
+                output[position++] = (byte)',';
+            }
+
+            entry.CopyTo(output[position..]);
+            position += entry.Length;
+        }
+
+        output[position++] = (byte)']';
+        uint next = index < entries.Count ? (uint)index : 0;
+        new ListingPage(next, (uint)entries.Count, (uint)(index - (int)request.Start), (uint)MaxOutputSize).Write(output);
+        return CallResult.Ok(position);
     }
 
     private static int WriteError(Span<byte> reply, MessageHeader request, CallResult result)

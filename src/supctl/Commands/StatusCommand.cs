@@ -26,7 +26,8 @@ internal static class StatusCommand
         text.AppendLine(CultureInfo.InvariantCulture, $"supd {s.DaemonVersion} (interface {s.Version}), pid {s.Pid}");
         text.AppendLine(CultureInfo.InvariantCulture, $"run directory   {s.RunDirectory}");
         text.AppendLine(CultureInfo.InvariantCulture, $"up since        {s.StartedAt:u} ({TimeSpan.FromSeconds(Math.Floor(s.UptimeSeconds))})");
-        text.AppendLine(CultureInfo.InvariantCulture, $"sessions        {s.Sessions} open, {s.SessionsOpened} since start");
+        text.AppendLine(CultureInfo.InvariantCulture, $"sessions        {s.Sessions} open, {s.SessionsOpened} since start, {s.SessionsRefused} refused");
+        text.AppendLine(CultureInfo.InvariantCulture, $"cancelled calls {s.CallsIgnoringCancellation} ignored their cancellation past the grace");
         string byType = s.ObjectsByType.Count == 0 ? "none" : string.Join(", ", s.ObjectsByType.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"));
         text.AppendLine(CultureInfo.InvariantCulture, $"objects         {byType} ({s.ObjectsCreated} created, {s.ObjectsDestroyed} destroyed)");
         text.AppendLine(CultureInfo.InvariantCulture, $"factories       {s.Factories}");

@@ -6,7 +6,8 @@ namespace SupHost.TestModules.Flaky;
 
 /// <summary>
 /// Fails its first init (a failed init leaves the module loadable again), and exports entry
-/// points that throw, that run for the argument's milliseconds, and that report how many times
+/// points that throw, that run for the argument's milliseconds (ignoring cancellation), that block
+/// until cancelled, and that report how many times
 /// init ran in this load context.
 /// </summary>
 public sealed class FlakyModule : ISupModule
@@ -63,6 +64,14 @@ public sealed class FlakyModule : ISupModule
     /// <summary>Resets the caller's event (handle in the argument).</summary>
     [SupEntryPoint("ResetEvent")]
     public int ResetOnEvent(ref ModuleCall call) => _host!.Events.Reset(call.Session, call.Argument);
+
+    /// <summary>Blocks until the call's cancellation token is cancelled (its client hung up, or the daemon stops).</summary>
+    [SupEntryPoint]
+    public static int WaitForCancel(ref ModuleCall call)
+    {
+        call.Cancellation.WaitHandle.WaitOne();
+        return -4243;
+    }
 
     [SupEntryPoint("Fail")]
     public static int ReturnError(ref ModuleCall call) => -4242;
