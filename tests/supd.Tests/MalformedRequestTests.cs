@@ -95,13 +95,19 @@ public sealed class MalformedRequestTests : IClassFixture<SmallLimitDaemonFixtur
     }
 
     [Fact]
-    public void An_empty_datagram_cannot_be_told_from_a_close_so_it_ends_only_that_session()
+    public void An_empty_datagram_is_answered_and_the_session_lives_on()
     {
+        // SOCK_SEQPACKET reads an empty datagram as 0 bytes, as it reads the end of the
+        // connection; the daemon tells them apart by the peer's hang-up.
         using var other = _daemon.Connect();
         using var probe = new RawSession(Path.Combine(_daemon.RunDir, ProtocolConstants.FullSocketName));
         probe.Handshake();
         probe.Send([]);
-        Assert.Null(probe.Receive());
+        RawSession.Reply? reply = probe.Receive();
+        Assert.NotNull(reply);
+        Assert.Equal(SupStatus.InvalidSize, reply.Status);
+        Assert.Contains("0 bytes", reply.Message, StringComparison.Ordinal);
+        Assert.Equal(SupStatus.Success, probe.Call(SupFunction.Nop, [], 0).Status);
 
         other.Nop();
         Assert.Equal(SupStatus.Success, _raw.Call(SupFunction.Nop, [], 0).Status);
