@@ -514,12 +514,13 @@ public sealed class SupClient : IDisposable
             if (header.Status.IsError())
             {
                 string message = (header.Flags & HeaderFlags.Message) != HeaderFlags.None ? Encoding.UTF8.GetString(payload) : header.Status.ToString();
-                throw header.Status == SupStatus.BufferOverflow
+                bool fromModule = (header.Flags & HeaderFlags.ModuleStatus) != HeaderFlags.None;
+                throw header.Status == SupStatus.BufferOverflow && !fromModule
                     ? new SupOverflowException(message, (int)header.OutputSize)
-                    : new SupException(header.Status, message);
+                    : new SupException(header.Status, message) { IsModuleStatus = fromModule };
             }
 
-            return new SupReply(header.Status, payload.ToArray());
+            return new SupReply(header.Status, payload.ToArray()) { IsModuleStatus = (header.Flags & HeaderFlags.ModuleStatus) != HeaderFlags.None };
         }
     }
 }

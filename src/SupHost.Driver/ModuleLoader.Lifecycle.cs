@@ -214,14 +214,22 @@ public sealed partial class ModuleLoader
     private CallResult Invoke(LoadedModule module, string symbol, Session session, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output, ModuleEntryPoint entry)
     {
         Interlocked.Increment(ref module.Calls);
+        if (module.Fault is string fault)
+        {
+            Interlocked.Increment(ref module.FailedCalls);
+            return CallResult.Fail(SupStatus.ModuleFaulted, $"module '{module.Name}' is faulted: {fault}; unload it (every holder frees it) and load it again");
+        }
+
         var call = new ModuleCall(session, operation, argument, input, output);
         long start = Stopwatch.GetTimestamp();
         try
         {
+            // The module's status travels as its own (HeaderFlags.ModuleStatus), whatever its
+            // number: a module's -14 is not the daemon's InvalidHandle.
             int status = entry(ref call);
             return status < 0
-                ? CallResult.Fail((SupStatus)status, $"{module.Name}.{symbol} returned status {status}")
-                : new CallResult((SupStatus)status, call.OutputLength, null);
+                ? CallResult.Fail((SupStatus)status, $"{module.Name}.{symbol} returned status {status}") with { FromModule = true }
+                : new CallResult((SupStatus)status, call.OutputLength, null, FromModule: true);
         }
         catch (Exception ex)
         {
@@ -277,6 +285,14 @@ public sealed partial class ModuleLoader
                 module.TermCalls++;
             }
 
+            // Workers first: Terminate must not race code of the module still running, and a
+            // worker that outlives its module would keep the load context alive.
+            List<string> running = module.Host?.StopWorkers(_options.UnloadTimeout) ?? [];
+            if (running.Count > 0)
+            {
+                ModuleLog.WorkersDidNotStop(_logger, module.Name, string.Join(", ", running), _options.UnloadTimeout.TotalSeconds);
+            }
+
             try
             {
                 module.Instance!.Terminate();
@@ -287,6 +303,7 @@ public sealed partial class ModuleLoader
             }
         }
 
+        module.Identity.MarkEnded();
         _objects.ReleaseAll(module.Identity);
         module.Host?.Dispose();
         lock (_lock)
@@ -417,7 +434,7 @@ public sealed partial class ModuleLoader
         Version = m.Version,
         AbiVersion = $"{m.AbiMajor}.{m.AbiMinor}",
         Path = m.Path,
-        State = m.State == ModuleState.Loaded ? "loaded" : "opened",
+        State = m.Fault is not null ? "faulted" : m.State == ModuleState.Loaded ? "loaded" : "opened",
         References = m.References.Select(r => new ObjectUsageInfo(r.Key.HolderId, r.Value)).OrderBy(r => r.SessionId).ToList(),
         Symbols = m.Symbols.Keys.Order(StringComparer.Ordinal).ToList(),
         Service = m.Instance is ISupServiceModule,
@@ -429,6 +446,8 @@ public sealed partial class ModuleLoader
         FailedCalls = Interlocked.Read(ref m.FailedCalls),
         SlowCalls = Interlocked.Read(ref m.SlowCalls),
         LastSlowCall = m.LastSlowCall,
+        Fault = m.Fault,
+        Faults = Interlocked.Read(ref m.Faults),
         HeldBy = m.TotalReferences == 0 && m.Objects.Count > 0 ? $"{m.Objects.Count} objects of the module are alive" : null,
     };
 

@@ -106,7 +106,8 @@ public sealed class ObjectManager
     /// <summary>
     /// Registers an object with one reference held by <paramref name="holder"/>. Fails with
     /// <see cref="SupStatus.AlreadyExists"/> when a live object of the type has the name, and with
-    /// <see cref="SupStatus.LimitReached"/> when the holder holds too many objects.
+    /// <see cref="SupStatus.LimitReached"/> when the holder holds too many objects, and with
+    /// <see cref="SupStatus.SessionEnded"/> when the holder has ended (nothing would release it).
     /// </summary>
     public SupStatus Register(IObjectHolder holder, ObjectType type, string? name, uint mode, bool isPublic, Action<SupObject>? destructor, object? payload, out SupObject? obj)
     {
@@ -115,6 +116,13 @@ public sealed class ObjectManager
         obj = null;
         lock (_lock)
         {
+            // Checked under the lock ReleaseAll takes, and the flag is set before ReleaseAll runs:
+            // an object registered here is either released by it or never registered.
+            if (holder.HasEnded)
+            {
+                return SupStatus.SessionEnded;
+            }
+
             if (!_types.TryGetValue(type.Id, out ObjectType? known) || known != type)
             {
                 return SupStatus.InvalidObjectType;
@@ -209,6 +217,12 @@ public sealed class ObjectManager
             {
                 obj = null;
                 return SupStatus.PermissionDenied;
+            }
+
+            if (holder.HasEnded)
+            {
+                obj = null;
+                return SupStatus.SessionEnded;
             }
 
             if (obj.Usages.TryGetValue(holder, out int count))

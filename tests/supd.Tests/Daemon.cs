@@ -136,13 +136,14 @@ public sealed class Daemon : IDisposable
 
     /// <summary>
     /// The daemon's open descriptors, less the assembly files the runtime maps as it first uses
-    /// them (those come and stay with the process, whatever the sessions do).
+    /// them and the symbol files it opens to put line numbers in its first logged stack trace
+    /// (those come and stay with the process, whatever the sessions do).
     /// </summary>
     public int FdCount() => Directory.GetFileSystemEntries($"/proc/{Pid}/fd").Count(f =>
     {
         try
         {
-            return new FileInfo(f).LinkTarget?.EndsWith(".dll", StringComparison.Ordinal) != true;
+            return new FileInfo(f).LinkTarget is not { } target || !(target.EndsWith(".dll", StringComparison.Ordinal) || target.EndsWith(".pdb", StringComparison.Ordinal));
         }
         catch (IOException)
         {
