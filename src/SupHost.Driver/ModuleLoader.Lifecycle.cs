@@ -26,20 +26,29 @@ public sealed partial class ModuleLoader
         string moduleDir = Path.Combine(directory, name);
         string path = Path.Combine(moduleDir, name + ".dll");
 
-        // Nobody but root (or the daemon's user) may have been able to change what we load.
-        message = ModuleTrust.Check(directory, moduleDir, path);
+        // Nobody but root (or the daemon's user) may have been able to change what we load, from
+        // / down, and what is loaded is the bytes read from the descriptor that was checked.
+        message = ModuleTrust.ReadVerified(directory, path, out byte[]? image);
+        string depsJson = Path.Combine(moduleDir, name + ".deps.json");
+        if (message is null && File.Exists(depsJson))
+        {
+            // The dependency resolver reads it by name; it must be as trusted as the module.
+            message = ModuleTrust.ReadVerified(directory, depsJson, out _);
+        }
+
         if (message is not null)
         {
             return SupStatus.UnsafeModulePath;
         }
 
-        var context = new ModuleLoadContext(name, path);
+        var context = new ModuleLoadContext(name, path, directory);
         try
         {
             Assembly assembly;
             try
             {
-                assembly = context.LoadFromAssemblyPath(path);
+                using var stream = new MemoryStream(image!, writable: false);
+                assembly = context.LoadFromStream(stream);
             }
             catch (Exception ex) when (ex is BadImageFormatException or FileLoadException or IOException)
             {

@@ -39,6 +39,8 @@ public enum Errno
     EMFILE = 24,
     /// <summary>Broken pipe.</summary>
     EPIPE = 32,
+    /// <summary>Too many levels of symbolic links (also: O_NOFOLLOW met a link).</summary>
+    ELOOP = 40,
     /// <summary>Message too long.</summary>
     EMSGSIZE = 90,
     /// <summary>Address already in use.</summary>
