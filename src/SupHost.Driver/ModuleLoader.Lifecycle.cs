@@ -166,6 +166,14 @@ public sealed partial class ModuleLoader
         {
             Exception cause = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
             ModuleLog.InitFailed(_logger, cause, module.Name);
+
+            // Workers an init started before it threw stop with it, as at unload.
+            List<string> running = host.StopWorkers(_options.UnloadTimeout);
+            if (running.Count > 0)
+            {
+                ModuleLog.WorkersDidNotStop(_logger, module.Name, string.Join(", ", running), _options.UnloadTimeout.TotalSeconds);
+            }
+
             host.Dispose();
             message = $"init of module '{module.Name}' failed: {cause.GetType().Name}: {cause.Message}";
             return SupStatus.ModuleInitFailed;
