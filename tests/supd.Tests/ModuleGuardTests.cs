@@ -38,6 +38,7 @@ public sealed class ModuleGuardTests : IDisposable
     public void An_ended_session_takes_no_new_objects_and_nothing_leaks()
     {
         using SupClient keeper = _daemon.Connect();
+        int fds = _daemon.FdCount();
         ModuleOpenReply open = keeper.OpenModule("test-guard");
         keeper.LoadModule(open.Handle);
         int baseline = keeper.ListObjects().Count;
@@ -65,6 +66,7 @@ public sealed class ModuleGuardTests : IDisposable
         Assert.Equal(SupStatus.ModuleUnloaded, keeper.FreeModule(open.Handle));
         Poll.Until(() => keeper.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded, "the module to be unloaded and collected");
         Assert.Empty(keeper.ListObjects());
+        Poll.Until(() => _daemon.FdCount() == fds, () => $"the daemon's descriptors to return to {fds} (now {_daemon.FdCount()}: {_daemon.FdTargets()})");
     }
 
     [Fact]

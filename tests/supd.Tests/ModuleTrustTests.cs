@@ -104,11 +104,16 @@ public sealed class ModuleTrustTests : IDisposable
         }
 
         using SupClient client = _daemon.Connect();
+        int fds = _daemon.FdCount();
         SupException refused = Assert.Throws<SupException>(() => client.OpenModule("linked-flaky"));
         Assert.Equal(SupStatus.UnsafeModulePath, refused.Status);
         Assert.StartsWith($"refusing {link}: it is a symbolic link", refused.Message, StringComparison.Ordinal);
         Assert.Empty(client.ListModules());
-        client.Nop();
+
+        // The walk's descriptors are closed; the daemon serves a fresh session.
+        Assert.Equal(fds, _daemon.FdCount());
+        using SupClient fresh = _daemon.Connect();
+        fresh.Nop();
     }
 
     [Fact]
@@ -134,7 +139,8 @@ public sealed class ModuleTrustTests : IDisposable
             Assert.Equal(SupStatus.UnsafeModulePath, refused.Status);
             Assert.Equal($"refusing {parent}: it is owned by uid {uid}, not root", refused.Message);
             Assert.Empty(client.ListModules());
-            client.Nop();
+            using SupClient fresh = daemon.Connect();
+            fresh.Nop();
         }
         finally
         {
