@@ -28,9 +28,6 @@ internal sealed class ModuleLoadContext : AssemblyLoadContext
         _trustedFrom = trustedFrom;
     }
 
-    /// <summary>Why the last dependency was refused, for the loader's message.</summary>
-    public string? LastRefusal { get; private set; }
-
     protected override Assembly? Load(AssemblyName assemblyName)
     {
         if (string.Equals(assemblyName.Name, s_abiName, StringComparison.Ordinal))
@@ -47,7 +44,7 @@ internal sealed class ModuleLoadContext : AssemblyLoadContext
         string? refusal = ModuleTrust.ReadVerified(_trustedFrom, path, out byte[]? image);
         if (refusal is not null)
         {
-            LastRefusal = refusal;
+            // Fails the load of the module (or the call that first needs the dependency) with the reason.
             throw new FileLoadException(refusal, path);
         }
 
@@ -66,7 +63,6 @@ internal sealed class ModuleLoadContext : AssemblyLoadContext
         using SafeFd? fd = ModuleTrust.OpenVerified(_trustedFrom, path, out string? refusal);
         if (fd is null)
         {
-            LastRefusal = refusal;
             throw new DllNotFoundException(refusal);
         }
 

@@ -68,7 +68,11 @@ internal static class ModuleTrust
         }
 
         string[] parts = file.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        int trustedDepth = trustedFrom.Split('/', StringSplitOptions.RemoveEmptyEntries).Length;
+        string[] trustedParts = trustedFrom.Split('/', StringSplitOptions.RemoveEmptyEntries);
+
+        // The sticky exception holds only above the module directory; a file outside it (a
+        // dependency a deps.json points elsewhere) gets none.
+        int trustedDepth = parts.Length > trustedParts.Length && parts.AsSpan(0, trustedParts.Length).SequenceEqual(trustedParts) ? trustedParts.Length : 0;
         if (parts.Contains("..") || parts.Contains("."))
         {
             message = $"refusing {file}: the path must not contain '.' or '..'";
@@ -82,13 +86,12 @@ internal static class ModuleTrust
         {
             for (int i = 0; i <= parts.Length; i++)
             {
-                bool last = i == parts.Length;
                 bool isDirectory = i < parts.Length;
                 path = i == 0 ? "/" : "/" + string.Join('/', parts, 0, i);
                 SafeFd next;
                 try
                 {
-                    next = i == 0 ? Libc.OpenNoFollow(null, "/", isDirectory: true) : Libc.OpenNoFollow(current, parts[i - 1], isDirectory: i < parts.Length);
+                    next = i == 0 ? Libc.OpenNoFollow(null, "/", isDirectory: true) : Libc.OpenNoFollow(current, parts[i - 1], isDirectory);
                 }
                 catch (NativeException ex) when (ex.Errno is Errno.ELOOP or Errno.ENOTDIR)
                 {
@@ -108,13 +111,13 @@ internal static class ModuleTrust
                 // Directories strictly above the configured module directory (depth < trustedDepth)
                 // may be root's sticky ones; the module directory and everything in it may not.
                 bool aboveTrusted = i < trustedDepth;
-                message = Check(path, status, self, allowSticky: aboveTrusted && isDirectory, expectDirectory: i < parts.Length);
+                message = Check(path, status, self, allowSticky: aboveTrusted && isDirectory, expectDirectory: isDirectory);
                 if (message is not null)
                 {
                     return null;
                 }
 
-                if (last)
+                if (!isDirectory)
                 {
                     SafeFd opened = current;
                     current = null;
