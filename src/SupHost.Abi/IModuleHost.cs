@@ -30,6 +30,9 @@ public interface IModuleHost
     /// <summary>Periodic and one-shot timers, stopped when the module unloads.</summary>
     IModuleTimers Timers { get; }
 
+    /// <summary>Workers the daemon runs, contains and joins before the module terminates (Abi 1.1).</summary>
+    IModuleThreads Threads { get; }
+
     /// <summary>Event semaphores clients wait on (arrives with the memory and GIP services).</summary>
     IModuleEvents Events { get; }
 

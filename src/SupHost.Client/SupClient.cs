@@ -578,9 +578,10 @@ public sealed class SupClient : IDisposable
     {
         ReadOnlySpan<byte> payload = _buffer.AsSpan(ProtocolConstants.HeaderSize, (int)header.InputSize);
         string message = (header.Flags & HeaderFlags.Message) != HeaderFlags.None ? Encoding.UTF8.GetString(payload) : header.Status.ToString();
-        return header.Status == SupStatus.BufferOverflow
+        bool fromModule = (header.Flags & HeaderFlags.ModuleStatus) != HeaderFlags.None;
+        return header.Status == SupStatus.BufferOverflow && !fromModule
             ? new SupOverflowException(message, (int)header.OutputSize)
-            : new SupException(header.Status, message);
+            : new SupException(header.Status, message) { IsModuleStatus = fromModule };
     }
 
     private unsafe SupReply Receive(SupFunction function, uint sequence, List<SafeFd>? descriptors)
@@ -636,7 +637,7 @@ public sealed class SupClient : IDisposable
                 throw ErrorOf(header);
             }
 
-            return new SupReply(header.Status, _buffer.AsSpan(ProtocolConstants.HeaderSize, (int)header.InputSize).ToArray());
+            return new SupReply(header.Status, _buffer.AsSpan(ProtocolConstants.HeaderSize, (int)header.InputSize).ToArray()) { IsModuleStatus = (header.Flags & HeaderFlags.ModuleStatus) != HeaderFlags.None };
         }
     }
 }

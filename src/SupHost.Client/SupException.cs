@@ -39,4 +39,10 @@ public class SupException : Exception
 
     /// <summary>The status.</summary>
     public SupStatus Status { get; }
+
+    /// <summary>
+    /// Whether <see cref="Status"/> is a module's own (its entry point or service handler returned
+    /// it) rather than the daemon's: the reply carried <see cref="HeaderFlags.ModuleStatus"/>.
+    /// </summary>
+    public bool IsModuleStatus { get; init; }
 }

@@ -16,7 +16,8 @@ public sealed class ComponentRegistry
 
     /// <summary>
     /// Registers <paramref name="factory"/> for <paramref name="owner"/>. The same instance twice
-    /// gives <see cref="SupStatus.AlreadyExists"/>; distinct factories may share a name.
+    /// gives <see cref="SupStatus.AlreadyExists"/>; distinct factories may share a name. An owner
+    /// whose session or module has ended gets <see cref="SupStatus.SessionEnded"/>.
     /// </summary>
     public SupStatus Register(IComponentFactory factory, FactoryOwner owner, out FactoryRegistration? registration)
     {
@@ -30,6 +31,13 @@ public sealed class ComponentRegistry
 
         lock (_lock)
         {
+            // Under the lock RemoveOwnedBy takes, so a registration racing the owner's end is
+            // either removed with the rest or refused.
+            if (owner.Holder?.HasEnded == true)
+            {
+                return SupStatus.SessionEnded;
+            }
+
             if (_entries.Any(e => ReferenceEquals(e.Factory, factory)))
             {
                 return SupStatus.AlreadyExists;
@@ -71,12 +79,22 @@ public sealed class ComponentRegistry
     /// <see cref="SupStatus.ComponentNotFound"/> when none has the name,
     /// <see cref="SupStatus.InterfaceNotSupported"/> when some have it but none answers.
     /// </summary>
-    public SupStatus Query(string name, Guid interfaceId, out FactoryRegistration? registration, out object? implementation)
+    public SupStatus Query(string name, Guid interfaceId, out FactoryRegistration? registration, out object? implementation) =>
+        Query(name, interfaceId, modulesOnly: false, out registration, out implementation);
+
+    /// <summary>
+    /// As <see cref="Query(string, Guid, out FactoryRegistration?, out object?)"/>; with
+    /// <paramref name="modulesOnly"/> only factories registered by modules are candidates. That is
+    /// what a module's query gets unless it asks otherwise: in the original only kernel code can
+    /// register a factory (SUPR0ComponentRegisterFactory), so a trunk IntNet finds is never a
+    /// client's, and here a client factory registered first must not shadow a module's.
+    /// </summary>
+    public SupStatus Query(string name, Guid interfaceId, bool modulesOnly, out FactoryRegistration? registration, out object? implementation)
     {
         List<FactoryRegistration> candidates;
         lock (_lock)
         {
-            candidates = _entries.Where(e => string.Equals(e.Factory.Name, name, StringComparison.Ordinal)).ToList();
+            candidates = _entries.Where(e => string.Equals(e.Factory.Name, name, StringComparison.Ordinal) && (!modulesOnly || e.Owner.IsModule)).ToList();
         }
 
         // Ask outside the lock: a factory's answer is its own code and may take its own locks.

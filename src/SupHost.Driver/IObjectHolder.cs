@@ -14,4 +14,12 @@ public interface IObjectHolder
 
     /// <summary>The objects it holds (the manager keeps this in step with the objects' usage records).</summary>
     HashSet<SupObject> HeldObjects { get; }
+
+    /// <summary>
+    /// Set once the holder has begun to end (a session's <c>EndSession</c>, a module unloading):
+    /// from then on it takes no new objects, module references or factories, since nothing would
+    /// release them. Read under the manager's lock that also releases what it holds, so a
+    /// registration either lands before the release or is refused.
+    /// </summary>
+    bool HasEnded => false;
 }

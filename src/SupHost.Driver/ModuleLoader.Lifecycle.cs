@@ -26,20 +26,29 @@ public sealed partial class ModuleLoader
         string moduleDir = Path.Combine(directory, name);
         string path = Path.Combine(moduleDir, name + ".dll");
 
-        // Nobody but root (or the daemon's user) may have been able to change what we load.
-        message = ModuleTrust.Check(directory, moduleDir, path);
+        // Nobody but root (or the daemon's user) may have been able to change what we load, from
+        // / down, and what is loaded is the bytes read from the descriptor that was checked.
+        message = ModuleTrust.ReadVerified(directory, path, out byte[]? image);
+        string depsJson = Path.Combine(moduleDir, name + ".deps.json");
+        if (message is null && File.Exists(depsJson))
+        {
+            // The dependency resolver reads it by name; it must be as trusted as the module.
+            message = ModuleTrust.ReadVerified(directory, depsJson, out _);
+        }
+
         if (message is not null)
         {
             return SupStatus.UnsafeModulePath;
         }
 
-        var context = new ModuleLoadContext(name, path);
+        var context = new ModuleLoadContext(name, path, directory);
         try
         {
             Assembly assembly;
             try
             {
-                assembly = context.LoadFromAssemblyPath(path);
+                using var stream = new MemoryStream(image!, writable: false);
+                assembly = context.LoadFromStream(stream);
             }
             catch (Exception ex) when (ex is BadImageFormatException or FileLoadException or IOException)
             {
@@ -157,6 +166,14 @@ public sealed partial class ModuleLoader
         {
             Exception cause = ex is TargetInvocationException { InnerException: { } inner } ? inner : ex;
             ModuleLog.InitFailed(_logger, cause, module.Name);
+
+            // Workers an init started before it threw stop with it, as at unload.
+            List<string> running = host.StopWorkers(_options.UnloadTimeout);
+            if (running.Count > 0)
+            {
+                ModuleLog.WorkersDidNotStop(_logger, module.Name, string.Join(", ", running), _options.UnloadTimeout.TotalSeconds);
+            }
+
             host.Dispose();
             message = $"init of module '{module.Name}' failed: {cause.GetType().Name}: {cause.Message}";
             return SupStatus.ModuleInitFailed;
@@ -214,6 +231,12 @@ public sealed partial class ModuleLoader
     private CallResult Invoke(LoadedModule module, string symbol, Session session, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output, ModuleEntryPoint entry)
     {
         Interlocked.Increment(ref module.Calls);
+        if (module.Fault is string fault)
+        {
+            Interlocked.Increment(ref module.FailedCalls);
+            return CallResult.Fail(SupStatus.ModuleFaulted, $"module '{module.Name}' is faulted: {fault}; unload it (every holder frees it) and load it again");
+        }
+
         var call = new ModuleCall(session, operation, argument, input, output) { Cancellation = session.Closing };
         long start = Stopwatch.GetTimestamp();
 
@@ -221,10 +244,12 @@ public sealed partial class ModuleLoader
         using ModuleHost.CallCancellationScope scope = ModuleHost.EnterCall(call.Cancellation);
         try
         {
+            // The module's status travels as its own (HeaderFlags.ModuleStatus), whatever its
+            // number: a module's -14 is not the daemon's InvalidHandle.
             int status = entry(ref call);
             return status < 0
-                ? CallResult.Fail((SupStatus)status, $"{module.Name}.{symbol} returned status {status}")
-                : new CallResult((SupStatus)status, call.OutputLength, null);
+                ? CallResult.Fail((SupStatus)status, $"{module.Name}.{symbol} returned status {status}") with { FromModule = true }
+                : new CallResult((SupStatus)status, call.OutputLength, null, FromModule: true);
         }
         catch (Exception ex)
         {
@@ -280,6 +305,14 @@ public sealed partial class ModuleLoader
                 module.TermCalls++;
             }
 
+            // Workers first: Terminate must not race code of the module still running, and a
+            // worker that outlives its module would keep the load context alive.
+            List<string> running = module.Host?.StopWorkers(_options.UnloadTimeout) ?? [];
+            if (running.Count > 0)
+            {
+                ModuleLog.WorkersDidNotStop(_logger, module.Name, string.Join(", ", running), _options.UnloadTimeout.TotalSeconds);
+            }
+
             try
             {
                 module.Instance!.Terminate();
@@ -290,6 +323,7 @@ public sealed partial class ModuleLoader
             }
         }
 
+        module.Identity.MarkEnded();
         _objects.ReleaseAll(module.Identity);
         module.Host?.Dispose();
         lock (_lock)
@@ -420,7 +454,7 @@ public sealed partial class ModuleLoader
         Version = m.Version,
         AbiVersion = $"{m.AbiMajor}.{m.AbiMinor}",
         Path = m.Path,
-        State = m.State == ModuleState.Loaded ? "loaded" : "opened",
+        State = m.Fault is not null ? "faulted" : m.State == ModuleState.Loaded ? "loaded" : "opened",
         References = m.References.Select(r => new ObjectUsageInfo(r.Key.HolderId, r.Value)).OrderBy(r => r.SessionId).ToList(),
         Symbols = m.Symbols.Keys.Order(StringComparer.Ordinal).ToList(),
         Service = m.Instance is ISupServiceModule,
@@ -432,6 +466,8 @@ public sealed partial class ModuleLoader
         FailedCalls = Interlocked.Read(ref m.FailedCalls),
         SlowCalls = Interlocked.Read(ref m.SlowCalls),
         LastSlowCall = m.LastSlowCall,
+        Fault = m.Fault,
+        Faults = Interlocked.Read(ref m.Faults),
         HeldBy = m.TotalReferences == 0 && m.Objects.Count > 0 ? $"{m.Objects.Count} objects of the module are alive" : null,
     };
 

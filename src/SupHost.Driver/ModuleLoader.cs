@@ -48,6 +48,10 @@ public sealed partial class ModuleLoader
         _components = components;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger("SupHost.Modules");
+        if (ModuleExceptionHandler.Register(this) is string reason)
+        {
+            ModuleLog.HandlerUnavailable(_logger, reason);
+        }
     }
 
     /// <summary>The directories searched, in order.</summary>
@@ -122,6 +126,14 @@ public sealed partial class ModuleLoader
         {
             lock (_lock)
             {
+                // ReleaseAll for an ending session takes this lock after the session is marked:
+                // a reference added here is released by it, or refused.
+                if (holder.HasEnded)
+                {
+                    message = $"session {holder.HolderId} has ended; it cannot open module '{name}'";
+                    return SupStatus.SessionEnded;
+                }
+
                 if (_byName.TryGetValue(name, out LoadedModule? open))
                 {
                     AddReference(open, holder);
@@ -144,6 +156,13 @@ public sealed partial class ModuleLoader
 
             lock (_lock)
             {
+                if (holder.HasEnded)
+                {
+                    module!.Context.Unload();
+                    message = $"session {holder.HolderId} has ended; it cannot open module '{name}'";
+                    return SupStatus.SessionEnded;
+                }
+
                 _byName.Add(name, module!);
                 _byHandle.Add(module!.Handle, module);
                 AddReference(module, holder);
@@ -348,6 +367,50 @@ public sealed partial class ModuleLoader
     internal void Shutdown() => ReleaseAll(DaemonHolder.Instance);
 
     private static string NotOpened(ulong handle) => $"module handle 0x{handle:x16} is not one this session opened";
+
+    /// <summary>
+    /// Code of <paramref name="module"/> threw outside a call (<paramref name="source"/>: a worker, a
+    /// timer callback, a thread of its own): logged, counted, and the module marked faulted, so its
+    /// calls fail with <see cref="SupStatus.ModuleFaulted"/> until it is unloaded and loaded again.
+    /// Its workers are cancelled and its timers suspended; nothing here waits, since the caller may
+    /// be one of them.
+    /// </summary>
+    internal void Fault(LoadedModule module, string source, Exception exception)
+    {
+        long count;
+        ModuleHost? host;
+        lock (_lock)
+        {
+            count = ++module.Faults;
+            module.Fault ??= $"{source} threw {exception.GetType().Name}: {exception.Message} (at {DateTimeOffset.UtcNow:u})";
+            host = module.Host;
+        }
+
+        ModuleLog.Faulted(_logger, exception, module.Name, source, count);
+        host?.OnFaulted();
+    }
+
+    /// <summary>From the process's unhandled-exception handler: faults the module loaded in <paramref name="context"/>, if this loader has it.</summary>
+    internal bool FaultFromThread(ModuleLoadContext context, string thread, Exception exception)
+    {
+        LoadedModule? module;
+        lock (_lock)
+        {
+            module = _byName.Values.FirstOrDefault(m => m.Context == context);
+        }
+
+        if (module is null)
+        {
+            return false;
+        }
+
+        Fault(module, $"thread '{thread}' (started by the module itself)", exception);
+        return true;
+    }
+
+    /// <summary>An unhandled exception in the code of a module that has unloaded already: logged; the thread ends.</summary>
+    internal void ReportUnloadedFault(ModuleLoadContext context, string thread, Exception exception) =>
+        ModuleLog.FaultOfUnloaded(_logger, exception, thread, context.Name ?? "a module");
 
     internal void ObjectRegistered(LoadedModule module, SupObject obj)
     {

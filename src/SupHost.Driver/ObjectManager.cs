@@ -106,7 +106,8 @@ public sealed class ObjectManager
     /// <summary>
     /// Registers an object with one reference held by <paramref name="holder"/>. Fails with
     /// <see cref="SupStatus.AlreadyExists"/> when a live object of the type has the name, and with
-    /// <see cref="SupStatus.LimitReached"/> when the holder holds too many objects.
+    /// <see cref="SupStatus.LimitReached"/> when the holder holds too many objects, and with
+    /// <see cref="SupStatus.SessionEnded"/> when the holder has ended (nothing would release it).
     /// </summary>
     public SupStatus Register(IObjectHolder holder, ObjectType type, string? name, uint mode, bool isPublic, Action<SupObject>? destructor, object? payload, out SupObject? obj)
     {
@@ -115,6 +116,13 @@ public sealed class ObjectManager
         obj = null;
         lock (_lock)
         {
+            // Checked under the lock ReleaseAll takes, and the flag is set before ReleaseAll runs:
+            // an object registered here is either released by it or never registered.
+            if (holder.HasEnded)
+            {
+                return SupStatus.SessionEnded;
+            }
+
             if (!_types.TryGetValue(type.Id, out ObjectType? known) || known != type)
             {
                 return SupStatus.InvalidObjectType;
@@ -209,6 +217,12 @@ public sealed class ObjectManager
             {
                 obj = null;
                 return SupStatus.PermissionDenied;
+            }
+
+            if (holder.HasEnded)
+            {
+                obj = null;
+                return SupStatus.SessionEnded;
             }
 
             if (obj.Usages.TryGetValue(holder, out int count))
@@ -346,27 +360,58 @@ public sealed class ObjectManager
     }
 
     /// <summary>A consistent copy of every live object and its usages.</summary>
+    /// <remarks>
+    /// Under the lock only what can change is copied (each object's reference count and usage
+    /// records, into arrays); sorting, formatting and the records are built after it is released,
+    /// so a listing of many objects stalls other sessions' object calls for the copy alone. The
+    /// rest of an object (handle, type, name, owner, mode) never changes after registration.
+    /// </remarks>
     public List<ObjectInfo> Snapshot()
     {
+        (SupObject Object, int References, ObjectUsageInfo[] Usages)[] copy;
         lock (_lock)
         {
-            return _byHandle.Values
-                .OrderBy(o => o.Handle & 0xffff_ffff_0000_0000)
-                .Select(o => new ObjectInfo
+            copy = new (SupObject, int, ObjectUsageInfo[])[_byHandle.Count];
+            int i = 0;
+            foreach (SupObject o in _byHandle.Values)
+            {
+                var usages = new ObjectUsageInfo[o.Usages.Count];
+                int j = 0;
+                foreach ((IObjectHolder holder, int count) in o.Usages)
                 {
-                    Handle = $"0x{o.Handle:x16}",
-                    Type = o.Type.Name,
-                    TypeId = o.Type.Id,
-                    Name = o.Name,
-                    OwnerUid = o.OwnerUid,
-                    OwnerGid = o.OwnerGid,
-                    Mode = "0" + Convert.ToString(o.Mode, 8),
-                    Public = o.IsPublic,
-                    References = o.References,
-                    Usages = o.Usages.Select(u => new ObjectUsageInfo(u.Key.HolderId, u.Value)).OrderBy(u => u.SessionId).ToList(),
-                })
-                .ToList();
+                    usages[j++] = new ObjectUsageInfo(holder.HolderId, count);
+                }
+
+                copy[i++] = (o, o.References, usages);
+            }
         }
+
+        // By type and generation (creation order within a type), then the whole handle, so the order is total.
+        Array.Sort(copy, static (a, b) =>
+        {
+            int byCreation = (a.Object.Handle & 0xffff_ffff_0000_0000).CompareTo(b.Object.Handle & 0xffff_ffff_0000_0000);
+            return byCreation != 0 ? byCreation : a.Object.Handle.CompareTo(b.Object.Handle);
+        });
+        var list = new List<ObjectInfo>(copy.Length);
+        foreach ((SupObject o, int references, ObjectUsageInfo[] usages) in copy)
+        {
+            Array.Sort(usages, static (a, b) => a.SessionId.CompareTo(b.SessionId));
+            list.Add(new ObjectInfo
+            {
+                Handle = $"0x{o.Handle:x16}",
+                Type = o.Type.Name,
+                TypeId = o.Type.Id,
+                Name = o.Name,
+                OwnerUid = o.OwnerUid,
+                OwnerGid = o.OwnerGid,
+                Mode = "0" + Convert.ToString(o.Mode, 8),
+                Public = o.IsPublic,
+                References = references,
+                Usages = usages,
+            });
+        }
+
+        return list;
     }
 
     /// <summary>Live objects per type name.</summary>

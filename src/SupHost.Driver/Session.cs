@@ -10,6 +10,7 @@ namespace SupHost.Driver;
 public sealed class Session : ISessionIdentity, IObjectHolder
 {
     private long _requests;
+    private volatile bool _ended;
 
     internal Session(uint id, bool restricted, PeerCredentials peer, IReadOnlyList<uint> groups, ulong cookie)
     {
@@ -21,7 +22,7 @@ public sealed class Session : ISessionIdentity, IObjectHolder
         GroupIds = groups;
         Cookie = cookie;
         ConnectedAt = DateTimeOffset.UtcNow;
-        FactoryOwner = new FactoryOwner($"session {id}", id);
+        FactoryOwner = new FactoryOwner($"session {id}", id, this);
     }
 
     /// <inheritdoc />
@@ -52,6 +53,11 @@ public sealed class Session : ISessionIdentity, IObjectHolder
 
     HashSet<SupObject> IObjectHolder.HeldObjects { get; } = [];
 
+    bool IObjectHolder.HasEnded => _ended;
+
+    /// <summary>Whether <see cref="MarkEnded"/> ran: the session is being or has been cleaned up.</summary>
+    internal bool HasEnded => _ended;
+
     internal ulong Cookie { get; }
 
     internal bool Handshaken { get; set; }
@@ -63,6 +69,11 @@ public sealed class Session : ISessionIdentity, IObjectHolder
 
     /// <summary>Cancelled when the client hangs up or the daemon ends the session; module calls get it as <see cref="ModuleCall.Cancellation"/>.</summary>
     internal CancellationToken Closing { get; init; }
+    /// <summary>
+    /// The first step of ending the session: from here on nothing may be registered in its name
+    /// (objects, module references, factories), so what the clean-up releases is all it held.
+    /// </summary>
+    internal void MarkEnded() => _ended = true;
 
     internal void CountRequest() => Interlocked.Increment(ref _requests);
 }

@@ -394,6 +394,7 @@ public sealed class SupDriver : IDisposable
     internal void EndSession(Connection connection, string reason)
     {
         Session session = connection.Session;
+        session.MarkEnded();
         int held = Objects.CountHeldBy(session);
         int destroyed = Objects.ReleaseAll(session);
         int factories = Components.RemoveOwnedBy(session.FactoryOwner);

@@ -49,6 +49,8 @@ public enum Errno
     ENOSYS = 38,
     /// <summary>Value too large for defined data type.</summary>
     EOVERFLOW = 75,
+    /// <summary>Too many levels of symbolic links (also: O_NOFOLLOW met a link).</summary>
+    ELOOP = 40,
     /// <summary>Message too long.</summary>
     EMSGSIZE = 90,
     /// <summary>Operation not supported.</summary>

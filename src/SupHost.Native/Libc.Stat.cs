@@ -17,10 +17,16 @@ public static partial class Libc
 
         [FieldOffset(32)]
         public uint st_gid;
+
+        [FieldOffset(48)]
+        public long st_size;
     }
 
     [LibraryImport(LibraryName, EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int chown(string path, uint owner, uint group);
+
+    [LibraryImport(LibraryName, EntryPoint = "fstat", SetLastError = true)]
+    private static unsafe partial int fstat(int fd, stat_t* buf);
 
     [LibraryImport(LibraryName, EntryPoint = "stat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int stat(string path, stat_t* buf);
@@ -43,6 +49,19 @@ public static partial class Libc
             throw NativeException.FromLastError("stat", path);
         }
 
-        return new FileStatus(st.st_mode, st.st_uid, st.st_gid);
+        return new FileStatus(st.st_mode, st.st_uid, st.st_gid, st.st_size);
+    }
+
+    /// <summary>fstat(2) of an open descriptor (an O_PATH one included): the object opened, not whatever a path names now.</summary>
+    public static unsafe FileStatus GetFileStatus(SafeFd fd)
+    {
+        stat_t st;
+        using var lease = new FdLease(fd);
+        if (fstat(lease.Raw, &st) != 0)
+        {
+            throw NativeException.FromLastError("fstat");
+        }
+
+        return new FileStatus(st.st_mode, st.st_uid, st.st_gid, st.st_size);
     }
 }

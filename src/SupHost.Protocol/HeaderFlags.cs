@@ -13,6 +13,13 @@ public enum HeaderFlags : uint
     /// <summary>Reply only: the payload is a UTF-8 message describing the status.</summary>
     Message = 0x2,
 
+    /// <summary>
+    /// Reply only: the status is the one a module's entry point or service handler returned, not
+    /// the daemon's own. Modules share the daemon's status numbers (one status space, as in the
+    /// original), so without this bit a module's -14 would read as the daemon's InvalidHandle.
+    /// </summary>
+    ModuleStatus = 0x4,
+
     /// <summary>The bits a request may carry; any other bit in a request is an error.</summary>
     RequestMask = None,
 }

@@ -15,7 +15,7 @@ public sealed record ModuleInfo
     /// <summary>The module file.</summary>
     public required string Path { get; init; }
 
-    /// <summary>"opened", "loaded", "unloading" (waiting for its load context to be collected) or "stuck" (not collected).</summary>
+    /// <summary>"opened", "loaded", "faulted" (loaded, but code of its own threw outside a call: see <see cref="Fault"/>), "unloading" (waiting for its load context to be collected) or "stuck" (not collected).</summary>
     public required string State { get; init; }
 
     /// <summary>References by session (session 0 is the daemon's pin).</summary>
@@ -50,6 +50,12 @@ public sealed record ModuleInfo
 
     /// <summary>The last slow call: symbol and duration.</summary>
     public string? LastSlowCall { get; init; }
+
+    /// <summary>When it is faulted: what threw (a worker, a timer callback, a thread of its own), the exception and when.</summary>
+    public string? Fault { get; init; }
+
+    /// <summary>Exceptions of its own code outside calls in this load (the first one faulted it).</summary>
+    public long Faults { get; init; }
 
     /// <summary>Why it is not unloaded yet, when it is unloading or stuck.</summary>
     public string? HeldBy { get; init; }

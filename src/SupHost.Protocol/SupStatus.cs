@@ -165,4 +165,16 @@ public enum SupStatus
     /// bounded by net.core.wmem_max without CAP_NET_ADMIN); the message gives both sizes.
     /// </summary>
     RequestNotSent = -45,
+
+    /// <summary>
+    /// The module is faulted: code of its own (a worker, a timer, a thread it started) threw, so
+    /// its calls are refused until it is unloaded and loaded again; the message says what threw.
+    /// </summary>
+    ModuleFaulted = -47,
+
+    /// <summary>
+    /// The session (or module) something was to be registered for has ended: it takes no new
+    /// objects, module references or factories, since nothing would release them.
+    /// </summary>
+    SessionEnded = -48,
 }

@@ -80,6 +80,86 @@ public sealed class ModuleTrustTests : IDisposable
         Assert.Equal(SupStatus.Success, client.LoadModule(client.OpenModule("sample-echo").Handle));
     }
 
+    [Theory]
+    [InlineData("file")]
+    [InlineData("module-directory")]
+    public void A_symbolic_link_in_a_module_path_is_refused(string which)
+    {
+        // The link points at a copy that would pass every check: the link itself is what is refused,
+        // since whoever can change where it points decides what is loaded.
+        string real = _modules.Install("test-flaky", "store-flaky");
+        string moduleDir = Path.Combine(_modules.Path, "linked-flaky");
+        string link;
+        if (which == "file")
+        {
+            Directory.CreateDirectory(moduleDir);
+            link = Path.Combine(moduleDir, "linked-flaky.dll");
+            File.CreateSymbolicLink(link, Path.Combine(real, "store-flaky.dll"));
+        }
+        else
+        {
+            File.Move(Path.Combine(real, "store-flaky.dll"), Path.Combine(real, "linked-flaky.dll"));
+            Directory.CreateSymbolicLink(moduleDir, real);
+            link = moduleDir;
+        }
+
+        using SupClient client = _daemon.Connect();
+        int fds = _daemon.FdCount();
+        SupException refused = Assert.Throws<SupException>(() => client.OpenModule("linked-flaky"));
+        Assert.Equal(SupStatus.UnsafeModulePath, refused.Status);
+        Assert.StartsWith($"refusing {link}: it is a symbolic link", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(client.ListModules());
+
+        // The walk's descriptors are closed; the daemon serves a fresh session.
+        Assert.Equal(fds, _daemon.FdCount());
+        using SupClient fresh = _daemon.Connect();
+        fresh.Nop();
+    }
+
+    [Fact]
+    public void A_module_directory_inside_a_directory_another_user_owns_is_refused_naming_the_path_and_the_owner()
+    {
+        using var user = new TestUser();
+        string parent = Directory.CreateTempSubdirectory("supd-foreign-").FullName;
+        try
+        {
+            // The other user owns an ancestor of the configured directory, not the directory: it
+            // could rename the whole tree away and put its own in place between check and load.
+            File.SetUnixFileMode(parent, (UnixFileMode)0x1ed);
+            Assert.Equal(0, Tool.Run("chown", user.Name, parent).ExitCode);
+            uint uid = uint.Parse(Tool.Run("id", "-u", user.Name).Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            string modules = Path.Combine(parent, "modules");
+            Directory.CreateDirectory(modules);
+            File.SetUnixFileMode(modules, (UnixFileMode)0x1ed);
+            Directory.Move(_modules.Install("test-flaky", "foreign-parent-flaky"), Path.Combine(modules, "foreign-parent-flaky"));
+
+            using Daemon daemon = Daemon.Start("--module-dir", modules);
+            using SupClient client = daemon.Connect();
+            SupException refused = Assert.Throws<SupException>(() => client.OpenModule("foreign-parent-flaky"));
+            Assert.Equal(SupStatus.UnsafeModulePath, refused.Status);
+            Assert.Equal($"refusing {parent}: it is owned by uid {uid}, not root", refused.Message);
+            Assert.Empty(client.ListModules());
+            using SupClient fresh = daemon.Connect();
+            fresh.Nop();
+        }
+        finally
+        {
+            Directory.Delete(parent, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_trusted_module_loads_from_the_checked_bytes_and_unloads_and_is_collected()
+    {
+        using SupClient client = _daemon.Connect();
+        ModuleOpenReply open = client.OpenModule("sample-echo");
+        client.LoadModule(open.Handle);
+        SupReply echoed = client.CallModule(client.GetSymbol(open.Handle, "Echo"), 0, 0, [1, 2, 3], 16);
+        Assert.Equal([1, 2, 3], echoed.Payload);
+        Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(open.Handle));
+        Poll.Until(() => client.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded && s.ModulesUnloaded > 0, "the module's load context to be collected");
+    }
+
     public void Dispose()
     {
         _daemon.Dispose();

@@ -8,8 +8,17 @@ namespace SupHost.Driver.Internal;
 /// <param name="Message">For errors, what went wrong.</param>
 /// <param name="Needed">For <see cref="SupStatus.BufferOverflow"/>: the output size that would fit.</param>
 /// <param name="Descriptor">A descriptor to send with the reply (owned elsewhere; the reply does not close it).</param>
-internal readonly record struct CallResult(SupStatus Status, int OutputLength, string? Message, int Needed = 0, SupHost.Native.SafeFd? Descriptor = null)
+/// <param name="FromModule">The status is a module's own (the reply carries <see cref="HeaderFlags.ModuleStatus"/>).</param>
+internal readonly record struct CallResult(SupStatus Status, int OutputLength, string? Message, int Needed = 0, SupHost.Native.SafeFd? Descriptor = null, bool FromModule = false)
 {
+    private HeaderFlags ReplyFlags => FromModule ? HeaderFlags.Reply | HeaderFlags.ModuleStatus : HeaderFlags.Reply;
+
+    /// <summary>The reply's flags for a success (payload) reply.</summary>
+    public HeaderFlags SuccessFlags => ReplyFlags;
+
+    /// <summary>The reply's flags for an error (message) reply.</summary>
+    public HeaderFlags ErrorFlags => ReplyFlags | HeaderFlags.Message;
+
     public static CallResult Ok(int outputLength = 0) => new(SupStatus.Success, outputLength, null);
 
     public static CallResult Fail(SupStatus status, string message) => new(status, 0, message);

@@ -58,7 +58,7 @@ internal sealed class Dispatcher
             return WriteError(reply, header, result);
         }
 
-        new MessageHeader(ProtocolConstants.HeaderMagic, HeaderFlags.Reply, 0, header.Function, (uint)result.OutputLength, 0, result.Status, header.Sequence, 0)
+        new MessageHeader(ProtocolConstants.HeaderMagic, result.SuccessFlags, 0, header.Function, (uint)result.OutputLength, 0, result.Status, header.Sequence, 0)
             .Write(reply);
         descriptor = result.Descriptor;
         return ProtocolConstants.HeaderSize + result.OutputLength;
@@ -617,7 +617,7 @@ internal sealed class Dispatcher
             Encoding.UTF8.GetEncoder().Convert(message, payload, flush: true, out _, out length, out _);
         }
 
-        new MessageHeader(ProtocolConstants.HeaderMagic, HeaderFlags.Reply | HeaderFlags.Message, 0, request.Function, (uint)length, (uint)result.Needed, result.Status, request.Sequence, 0)
+        new MessageHeader(ProtocolConstants.HeaderMagic, result.ErrorFlags, 0, request.Function, (uint)length, (uint)result.Needed, result.Status, request.Sequence, 0)
             .Write(reply);
         return ProtocolConstants.HeaderSize + length;
     }

@@ -20,8 +20,8 @@ internal sealed class LoadedModule
         AbiMajor = abiMajor;
         AbiMinor = abiMinor;
         Version = assembly.GetName().Version?.ToString() ?? "0.0.0.0";
-        Owner = new FactoryOwner($"module {name}", 0);
         Identity = new ModuleIdentity(name);
+        Owner = new FactoryOwner($"module {name}", 0, Identity);
     }
 
     public string Name { get; }
@@ -75,6 +75,12 @@ internal sealed class LoadedModule
     public long SlowCalls;
 
     public string? LastSlowCall { get; set; }
+
+    /// <summary>Why the module is faulted (the first fault), or null; written once, under the loader's lock.</summary>
+    public string? Fault { get; set; }
+
+    /// <summary>Exceptions of its own code outside calls (workers, timers, its own threads) in this load.</summary>
+    public long Faults;
 
     public int TotalReferences => References.Values.Sum();
 }

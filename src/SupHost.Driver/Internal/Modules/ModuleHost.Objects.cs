@@ -31,7 +31,9 @@ internal sealed partial class ModuleHost
         SupStatus status = _objects.Register(holder, type, name, mode, isPublic, obj => Destroyed(obj, destructor), payload, out SupObject? obj);
         if (status != SupStatus.Success)
         {
-            throw new InvalidOperationException($"registering a {type.Name} object failed: {status}");
+            throw new InvalidOperationException(status == SupStatus.SessionEnded
+                ? $"registering a {type.Name} object for {Describe(holder)} failed: it has ended ({status}), so it can hold no new objects"
+                : $"registering a {type.Name} object for {Describe(holder)} failed: {status}");
         }
 
         _loader.ObjectRegistered(_module, obj!);
@@ -62,6 +64,8 @@ internal sealed partial class ModuleHost
             _loader.ObjectDestroyed(_module, obj);
         }
     }
+
+    private static string Describe(IObjectHolder holder) => holder is ModuleIdentity module ? $"module {module.ModuleName}" : $"session {holder.HolderId}";
 
     private static IObjectHolder Holder(ISessionIdentity identity) => identity as IObjectHolder
         ?? throw new ArgumentException("the identity is neither a session of this daemon nor the module's own", nameof(identity));

@@ -10,7 +10,7 @@ namespace SupHost.Driver.Internal.Modules;
 /// registers through it is recorded, so that <see cref="Dispose"/> can undo what the module left:
 /// timers stopped, factories deregistered, types removed, memory leases ended.
 /// </summary>
-internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleComponents, IModuleLog, IModuleClock, IModuleTimers, IModuleEvents, IModuleMemory, IDisposable
+internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleComponents, IModuleLog, IModuleClock, IModuleTimers, IModuleThreads, IModuleEvents, IModuleMemory, IDisposable
 {
     private readonly ModuleLoader _loader;
     private readonly LoadedModule _module;
@@ -24,7 +24,9 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
     private readonly List<uint> _types = [];
     private readonly List<ModuleTimer> _timers = [];
     private readonly List<MemoryLease> _leases = [];
+    private readonly List<ModuleWorker> _workers = [];
     private bool _disposed;
+    private bool _stopping;
 
     public ModuleHost(ModuleLoader loader, LoadedModule module, ObjectManager objects, ComponentRegistry components, MemoryManager memory, EventManager events, GipManager gip, ILogger logger)
     {
@@ -54,6 +56,8 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
 
     public IModuleTimers Timers => this;
 
+    public IModuleThreads Threads => this;
+
     public IModuleEvents Events => this;
 
     public IModuleMemory Memory => this;
@@ -64,7 +68,7 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
 
     bool IModuleClock.UsesTsc => _gip.Clock.UsesTsc;
 
-    /// <summary>Stops the module's timers (waiting for running callbacks), ends its memory leases, deregisters its factories, removes its types.</summary>
+    /// <summary>Stops the module's timers (waiting for running callbacks), ends its memory leases, deregisters its factories, removes its types (after <see cref="StopWorkers"/> and the module's Terminate).</summary>
     public void Dispose()
     {
         List<ModuleTimer> timers;
@@ -123,7 +127,7 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
     IDisposable IModuleTimers.Start(TimeSpan dueTime, TimeSpan period, Action callback)
     {
         ArgumentNullException.ThrowIfNull(callback);
-        var timer = new ModuleTimer(_module.Name, callback, _logger);
+        var timer = new ModuleTimer(_module.Name, callback, _logger, ex => _loader.Fault(_module, "a timer callback", ex));
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -138,6 +142,94 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
             }
         });
         return timer;
+    }
+
+    IModuleWorker IModuleThreads.Start(string name, Action<CancellationToken> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (string.IsNullOrEmpty(name) || name.Length > 32)
+        {
+            throw new ArgumentException($"a worker's name must have 1 to 32 characters; '{name}' has {name?.Length ?? 0}", nameof(name));
+        }
+
+        var worker = new ModuleWorker(
+            _module.Name,
+            name,
+            body,
+            (w, ex) => _loader.Fault(_module, $"worker '{w.Name}'", ex),
+            w =>
+            {
+                lock (_lock)
+                {
+                    _workers.Remove(w);
+                }
+            });
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed || _stopping, this);
+            if (_module.Fault is not null)
+            {
+                throw new InvalidOperationException($"module '{_module.Name}' is faulted; it starts no new workers until it is loaded again");
+            }
+
+            _workers.Add(worker);
+        }
+
+        worker.Start();
+        return worker;
+    }
+
+    /// <summary>The module faulted: its workers are told to stop and its timers fire no more (nothing here waits: the caller may be one of them).</summary>
+    public void OnFaulted()
+    {
+        List<ModuleWorker> workers;
+        List<ModuleTimer> timers;
+        lock (_lock)
+        {
+            workers = [.. _workers];
+            timers = [.. _timers];
+        }
+
+        foreach (ModuleWorker worker in workers)
+        {
+            worker.Cancel();
+        }
+
+        foreach (ModuleTimer timer in timers)
+        {
+            timer.Suspend();
+        }
+    }
+
+    /// <summary>
+    /// Before the module's Terminate: cancels every worker and joins each for what is left of
+    /// <paramref name="timeout"/>; returns the names of those still running (logged by the caller).
+    /// </summary>
+    public List<string> StopWorkers(TimeSpan timeout)
+    {
+        List<ModuleWorker> workers;
+        lock (_lock)
+        {
+            _stopping = true;
+            workers = [.. _workers];
+        }
+
+        foreach (ModuleWorker worker in workers)
+        {
+            worker.Cancel();
+        }
+
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        List<string> running = [];
+        foreach (ModuleWorker worker in workers)
+        {
+            if (!worker.CancelAndJoin(TimeSpan.FromMilliseconds(Math.Max(0, deadline - Environment.TickCount64))))
+            {
+                running.Add(worker.Name);
+            }
+        }
+
+        return running;
     }
 
     Memory<byte> IModuleMemory.View(ISessionIdentity holder, ulong handle) =>
@@ -192,6 +284,8 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
 
     bool IModuleComponents.Deregister(ulong factoryId) => _components.Deregister(factoryId, _module.Owner) == SupStatus.Success;
 
-    object? IModuleComponents.Query(string name, Guid interfaceId) =>
-        _components.Query(name, interfaceId, out _, out object? implementation) == SupStatus.Success ? implementation : null;
+    object? IModuleComponents.Query(string name, Guid interfaceId) => ((IModuleComponents)this).Query(name, interfaceId, includeClientFactories: false);
+
+    object? IModuleComponents.Query(string name, Guid interfaceId, bool includeClientFactories) =>
+        _components.Query(name, interfaceId, modulesOnly: !includeClientFactories, out _, out object? implementation) == SupStatus.Success ? implementation : null;
 }

@@ -38,6 +38,18 @@ internal static partial class ModuleLog
     [LoggerMessage(EventId = 50, Level = LogLevel.Information, Message = "Module {Module}: last reference gone, but {Objects} of its objects are alive; it stays loaded until they go")]
     public static partial void HeldByObjects(ILogger logger, string module, int objects);
 
+    [LoggerMessage(EventId = 3250, Level = LogLevel.Error, Message = "Module {Module} faulted: {Source} threw; its calls fail with ModuleFaulted until it is unloaded and loaded again (fault {Count} of this load)")]
+    public static partial void Faulted(ILogger logger, Exception exception, string module, string source, long count);
+
+    [LoggerMessage(EventId = 3251, Level = LogLevel.Error, Message = "Module {Module}: workers {Workers} did not stop within {Seconds} s of being cancelled; terminating it anyway (its load context will likely be reported stuck)")]
+    public static partial void WorkersDidNotStop(ILogger logger, string module, string workers, double seconds);
+
+    [LoggerMessage(EventId = 3252, Level = LogLevel.Warning, Message = "Exceptions on threads modules start themselves cannot be contained: the process's unhandled-exception handler is taken ({Reason})")]
+    public static partial void HandlerUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3253, Level = LogLevel.Error, Message = "An unhandled exception on thread '{Thread}' came from the code of {Context}, which is no longer loaded; the thread ended, the daemon goes on")]
+    public static partial void FaultOfUnloaded(ILogger logger, Exception exception, string thread, string context);
+
     [LoggerMessage(EventId = 51, Level = LogLevel.Warning, Message = "Module loading locked down by session {SessionId} (pid {Pid})")]
     public static partial void LockedDown(ILogger logger, uint sessionId, int pid);
 }

@@ -4,19 +4,23 @@ namespace SupHost.Driver.Internal.Modules;
 
 /// <summary>
 /// A module's timer. Its callback never runs twice at once, and an exception from it is logged
-/// rather than taking the daemon down (a throwing Timer callback would end the process).
+/// and faults the module rather than taking the daemon down (a throwing Timer callback would end
+/// the process); a faulted module's timers are suspended.
 /// </summary>
 internal sealed class ModuleTimer : IDisposable
 {
     private readonly string _module;
     private readonly Action _callback;
     private readonly ILogger _logger;
+    private readonly Action<Exception> _faulted;
     private readonly Lock _running = new();
+    private volatile bool _suspended;
     private Timer? _timer;
     private Action<ModuleTimer>? _onDispose;
 
-    public ModuleTimer(string module, Action callback, ILogger logger)
+    public ModuleTimer(string module, Action callback, ILogger logger, Action<Exception> faulted)
     {
+        _faulted = faulted;
         _module = module;
         _callback = callback;
         _logger = logger;
@@ -44,6 +48,23 @@ internal sealed class ModuleTimer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stops further firing without waiting (safe from the timer's own callback, which a fault
+    /// reports from); <see cref="Stop"/> at unload still waits for a callback that is running.
+    /// </summary>
+    public void Suspend()
+    {
+        _suspended = true;
+        try
+        {
+            Volatile.Read(ref _timer)?.Change(Timeout.Infinite, Timeout.Infinite);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopped meanwhile.
+        }
+    }
+
     public void Dispose()
     {
         Stop();
@@ -52,7 +73,7 @@ internal sealed class ModuleTimer : IDisposable
 
     private void Fire()
     {
-        if (!_running.TryEnter())
+        if (_suspended || !_running.TryEnter())
         {
             return;
         }
@@ -64,6 +85,7 @@ internal sealed class ModuleTimer : IDisposable
         catch (Exception ex)
         {
             ModuleLog.TimerThrew(_logger, ex, _module);
+            _faulted(ex);
         }
         finally
         {
