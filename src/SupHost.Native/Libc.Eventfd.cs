@@ -78,62 +78,29 @@ public static partial class Libc
     /// without waiting (poll(2) with POLLRDHUP and a zero timeout). On SOCK_SEQPACKET this tells a
     /// zero-length datagram, which also reads as 0 bytes, from the end of the connection.
     /// </summary>
-    public static unsafe bool PeerHungUp(SafeFd fd)
-    {
-        using var lease = new FdLease(fd);
-        var entry = new pollfd { fd = lease.Raw, events = POLLRDHUP };
-        while (true)
-        {
-            int rc = poll(&entry, 1, 0);
-            if (rc >= 0)
-            {
-                return rc > 0 && (entry.revents & (POLLRDHUP | POLLHUP)) != 0;
-            }
-
-            var errno = (Errno)Marshal.GetLastPInvokeError();
-            if (errno != Errno.EINTR)
-            {
-                throw new NativeException("poll", errno);
-            }
-        }
-    }
+    public static bool PeerHungUp(SafeFd fd) => (PollOne(fd, POLLRDHUP, 0) & (POLLRDHUP | POLLHUP)) != 0;
 
     /// <summary>Waits until <paramref name="fd"/> is readable or <paramref name="timeoutMs"/> passes (-1: forever); true when readable.</summary>
-    public static unsafe bool WaitReadable(SafeFd fd, int timeoutMs)
-    {
-        using var lease = new FdLease(fd);
-        var entry = new pollfd { fd = lease.Raw, events = POLLIN };
-        while (true)
-        {
-            int rc = poll(&entry, 1, timeoutMs);
-            if (rc >= 0)
-            {
-                return rc > 0;
-            }
-
-            var errno = (Errno)Marshal.GetLastPInvokeError();
-            if (errno != Errno.EINTR)
-            {
-                throw new NativeException("poll", errno);
-            }
-        }
-    }
+    public static bool WaitReadable(SafeFd fd, int timeoutMs) => PollOne(fd, POLLIN, timeoutMs) != 0;
 
     /// <summary>
     /// True when the eventfd's counter is at 0xffffffffffffffff, the value only eventfd_signal()
     /// reaches (write(2) stops at 0xfffffffffffffffe): fs/eventfd.c's eventfd_poll reports it as
     /// POLLERR (with POLLIN; a read takes the whole count and clears it).
     /// </summary>
-    public static unsafe bool IsEventSaturated(SafeFd fd)
+    public static bool IsEventSaturated(SafeFd fd) => (PollOne(fd, POLLIN, 0) & POLLERR) != 0;
+
+    /// <summary>poll(2) of one descriptor for <paramref name="events"/>: the events it reports, 0 when <paramref name="timeoutMs"/> passed first; EINTR retried.</summary>
+    private static unsafe short PollOne(SafeFd fd, short events, int timeoutMs)
     {
         using var lease = new FdLease(fd);
-        var entry = new pollfd { fd = lease.Raw, events = POLLIN };
+        var entry = new pollfd { fd = lease.Raw, events = events };
         while (true)
         {
-            int rc = poll(&entry, 1, 0);
+            int rc = poll(&entry, 1, timeoutMs);
             if (rc >= 0)
             {
-                return rc > 0 && (entry.revents & POLLERR) != 0;
+                return rc > 0 ? entry.revents : (short)0;
             }
 
             var errno = (Errno)Marshal.GetLastPInvokeError();

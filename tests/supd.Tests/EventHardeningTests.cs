@@ -30,8 +30,8 @@ public class EventHardeningTests
         {
             EventSemaphore ev = client.CreateEvent(EventKind.AutoReset);
             EventSemaphore multi = client.CreateEvent(EventKind.Multi);
-            ulong echo = LoadedModule(client, "sample-echo");
-            ulong flaky = LoadedModule(client, "test-flaky");
+            ulong echo = Modules.Loaded(client, "sample-echo");
+            ulong flaky = Modules.Loaded(client, "test-flaky");
             ulong moduleSignal = client.GetSymbol(echo, "Signal");
             ulong moduleWait = client.GetSymbol(flaky, "WaitEvent");
             ulong moduleReset = client.GetSymbol(flaky, "ResetEvent");
@@ -90,7 +90,7 @@ public class EventHardeningTests
         using SupClient observer = daemon.Connect();
         using EventSemaphore ev = client.CreateEvent();
         Libc.SetNonBlocking(ev.Descriptor, false);
-        ulong wait = client.GetSymbol(LoadedModule(client, "test-flaky"), "WaitEvent");
+        ulong wait = client.GetSymbol(Modules.Loaded(client, "test-flaky"), "WaitEvent");
         long callsBefore = observer.ListModules().Single(m => m.Name == "test-flaky").Calls;
 
         Task<SupStatus> waiting = Task.Run(() => client.CallModule(wait, uint.MaxValue, ev.Handle));
@@ -207,22 +207,6 @@ public class EventHardeningTests
 
     private static SupClient Connect(Daemon daemon) =>
         SupClient.Connect(new SupClientOptions { RunDirectory = daemon.RunDir, Timeout = s_callTimeout });
-
-    private static ulong LoadedModule(SupClient client, string name)
-    {
-        ModuleOpenReply open = client.OpenModule(name);
-        try
-        {
-            client.LoadModule(open.Handle);
-        }
-        catch (SupException ex) when (ex.Status == SupStatus.ModuleInitFailed && name == "test-flaky")
-        {
-            // test-flaky fails its first init on purpose.
-            client.LoadModule(open.Handle);
-        }
-
-        return open.Handle;
-    }
 
     private static void Call(SupClient client, SupFunction function, ulong handle)
     {

@@ -30,7 +30,7 @@ public class EventTests
         Assert.Equal(SupStatus.WaitTimedOut, ev.Wait(0));
 
         // Signalled by a module.
-        ulong module = LoadedModule(client, "sample-echo");
+        ulong module = Modules.Loaded(client, "sample-echo");
         ulong signal = client.GetSymbol(module, "Signal");
         client.CallModule(signal, 0, ev.Handle);
         client.CallModule(signal, 0, ev.Handle);
@@ -100,7 +100,7 @@ public class EventTests
         ev.Signal();
         Call(client, SupFunction.EventReset, ev.Handle);
         Assert.Equal(SupStatus.WaitTimedOut, ev.Wait(0));
-        ulong module = LoadedModule(client, "test-flaky");
+        ulong module = Modules.Loaded(client, "test-flaky");
         ev.Signal();
         client.CallModule(client.GetSymbol(module, "ResetEvent"), 0, ev.Handle);
         Assert.Equal(SupStatus.WaitTimedOut, ev.Wait(0));
@@ -112,7 +112,7 @@ public class EventTests
         using Daemon daemon = Daemon.Start();
         using SupClient client = daemon.Connect();
         using EventSemaphore ev = client.CreateEvent();
-        ulong signal = client.GetSymbol(LoadedModule(client, "sample-echo"), "Signal");
+        ulong signal = client.GetSymbol(Modules.Loaded(client, "sample-echo"), "Signal");
 
         using var started = new ManualResetEventSlim();
         Task<SupStatus> waiter = Task.Factory.StartNew(
@@ -138,7 +138,7 @@ public class EventTests
         using Daemon daemon = Daemon.Start();
         using SupClient client = daemon.Connect();
         using EventSemaphore ev = client.CreateEvent();
-        ulong wait = client.GetSymbol(LoadedModule(client, "test-flaky"), "WaitEvent");
+        ulong wait = client.GetSymbol(Modules.Loaded(client, "test-flaky"), "WaitEvent");
 
         Assert.Equal(SupStatus.WaitTimedOut, Assert.Throws<SupException>(() => client.CallModule(wait, ShortWaitMs, ev.Handle)).Status);
         ev.Signal();
@@ -175,7 +175,7 @@ public class EventTests
         using SupClient other = daemon.Connect();
         using EventSemaphore theirs = other.CreateEvent();
         Assert.Equal(SupStatus.InvalidHandle, Assert.Throws<SupException>(() => SignalThroughDaemon(client, theirs.Handle)).Status);
-        ulong signal = client.GetSymbol(LoadedModule(client, "sample-echo"), "Signal");
+        ulong signal = client.GetSymbol(Modules.Loaded(client, "sample-echo"), "Signal");
         Assert.Equal(SupStatus.InvalidHandle, Assert.Throws<SupException>(() => client.CallModule(signal, 0, theirs.Handle)).Status);
         Assert.Equal(SupStatus.WaitTimedOut, theirs.Wait(0));
 
@@ -223,22 +223,6 @@ public class EventTests
 
         Poll.Until(() => !observer.ListObjects().Any(o => o.Type.StartsWith("event", StringComparison.Ordinal)), "the killed client's events to go");
         Poll.Until(() => daemon.FdCount() == fdsBefore, () => $"descriptors {daemon.FdCount()} (was {fdsBefore}) to return");
-    }
-
-    private static ulong LoadedModule(SupClient client, string name)
-    {
-        ModuleOpenReply open = client.OpenModule(name);
-        try
-        {
-            client.LoadModule(open.Handle);
-        }
-        catch (SupException ex) when (ex.Status == SupStatus.ModuleInitFailed && name == "test-flaky")
-        {
-            // test-flaky fails its first init on purpose.
-            client.LoadModule(open.Handle);
-        }
-
-        return open.Handle;
     }
 
     private static void SignalThroughDaemon(SupClient client, ulong handle) => Call(client, SupFunction.EventSignal, handle);
