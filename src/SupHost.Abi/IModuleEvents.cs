@@ -23,4 +23,19 @@ public interface IModuleEvents
     /// auto-reset event's signal is consumed by the wait. Blocks the calling thread.
     /// </summary>
     int Wait(ISessionIdentity holder, ulong handle, int timeoutMilliseconds);
+
+    /// <summary>
+    /// Creates an event semaphore on behalf of <paramref name="session"/> (Abi 1.1): the event is
+    /// that session's, as if it had made it with EventCreate (counted against its quotas, listed
+    /// by <c>supctl objects</c>, closed by its EventClose or when it ends). <paramref name="descriptor"/>
+    /// is a duplicate of its eventfd for the reply (<see cref="ModuleCall.Reply"/>), counted against
+    /// the session's descriptors until it is sent or disposed.
+    /// </summary>
+    /// <param name="session">A client session, usually <c>call.Session</c>.</param>
+    /// <param name="multi">A multi-release event (SUPSEMEVENTMULTI) rather than auto-reset.</param>
+    /// <param name="handle">The event's handle in <paramref name="session"/>, on success.</param>
+    /// <param name="descriptor">The eventfd's duplicate, on success; the caller owns it.</param>
+    /// <returns>0; -20 (LimitReached) past a quota; -48 (SessionEnded) when the session has ended.</returns>
+    /// <exception cref="ArgumentException"><paramref name="session"/> is not a client session of this daemon.</exception>
+    int Create(ISessionIdentity session, bool multi, out ulong handle, out ModuleDescriptor? descriptor);
 }

@@ -39,4 +39,20 @@ public interface IModuleMemory
     /// of a page in the range does not allow the access.
     /// </returns>
     int Lease(ISessionIdentity holder, ulong handle, long offset, int length, bool writable, out IModuleMemoryLease? lease);
+
+    /// <summary>
+    /// Allocates <paramref name="pages"/> pages of shared memory on behalf of <paramref name="session"/>
+    /// (Abi 1.1): the allocation is that session's, as if it had made it with PageAlloc (counted
+    /// against its quotas, listed by <c>supctl memory</c>, freed by its PageFree or when it ends).
+    /// <paramref name="descriptor"/> is a duplicate of the allocation's memfd for the reply
+    /// (<see cref="ModuleCall.Reply"/>), counted against the session's descriptors until it is sent
+    /// or disposed; the module reaches the bytes with <see cref="View"/> or <see cref="Lease"/>.
+    /// </summary>
+    /// <param name="session">A client session, usually <c>call.Session</c>.</param>
+    /// <param name="pages">The size in pages, 1 to the daemon's per-allocation limit.</param>
+    /// <param name="handle">The allocation's handle in <paramref name="session"/>, on success.</param>
+    /// <param name="descriptor">The memfd's duplicate, on success; the caller owns it.</param>
+    /// <returns>0; -2 (InvalidParameter) for 0 pages; -20 (LimitReached) past a quota; -48 (SessionEnded) when the session has ended.</returns>
+    /// <exception cref="ArgumentException"><paramref name="session"/> is not a client session of this daemon.</exception>
+    int Allocate(ISessionIdentity session, int pages, out ulong handle, out ModuleDescriptor? descriptor);
 }

@@ -44,6 +44,28 @@ public ref struct ModuleCall
     /// </summary>
     public CancellationToken Cancellation { readonly get; init; }
 
+    /// <summary>
+    /// The call's descriptors (Abi 1.1): null when the call can carry none (a 1.0 daemon, or a
+    /// caller that is not a client's ModuleCall/ModuleCallService request).
+    /// </summary>
+    public ModuleCallDescriptors? DescriptorSet { readonly get; init; }
+
+    /// <summary>
+    /// The descriptors the request carried, in the client's order (Abi 1.1); empty when none. The
+    /// module takes those it keeps (<see cref="ModuleDescriptor.Take"/>); the rest are closed when
+    /// the call returns.
+    /// </summary>
+    public readonly IReadOnlyList<ModuleDescriptor> Descriptors => DescriptorSet?.Received ?? [];
+
+    /// <summary>
+    /// Moves <paramref name="descriptor"/> into the reply, after those added before (Abi 1.1): the
+    /// client receives them in this order with a successful reply; with an error status they are
+    /// closed. <see cref="InvalidOperationException"/> when the call carries no descriptors or the
+    /// reply has <see cref="ModuleCallDescriptors.MaxPerCall"/> already.
+    /// </summary>
+    public readonly void Reply(ModuleDescriptor descriptor) =>
+        (DescriptorSet ?? throw new InvalidOperationException("this call cannot carry descriptors in its reply")).Add(descriptor);
+
     /// <summary>Bytes of <see cref="Output"/> the module filled; 0 to <c>Output.Length</c>.</summary>
     public int OutputLength
     {

@@ -143,7 +143,7 @@ public sealed partial class ModuleLoader
     private SupStatus Initialize(LoadedModule module, out string? message)
     {
         var symbols = new Dictionary<string, ModuleEntryPoint>(StringComparer.Ordinal);
-        var host = new ModuleHost(this, module, _objects, _components, _memory, _events, _gip, _loggerFactory.CreateLogger($"SupHost.Module.{module.Name}"));
+        var host = new ModuleHost(this, module, _objects, _components, _memory, _events, _gip, _descriptors, _loggerFactory.CreateLogger($"SupHost.Module.{module.Name}"));
         ISupModule? instance = null;
         lock (_lock)
         {
@@ -228,7 +228,35 @@ public sealed partial class ModuleLoader
         return null;
     }
 
-    private CallResult Invoke(LoadedModule module, string symbol, Session session, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output, ModuleEntryPoint entry)
+    private CallResult Invoke(LoadedModule module, string symbol, Session session, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output, ModuleEntryPoint entry, ModuleCallDescriptors? descriptors)
+    {
+        CallResult result = InvokeEntry(module, symbol, session, operation, argument, input, output, entry, descriptors);
+        if (descriptors is null)
+        {
+            return result;
+        }
+
+        // What the request carried and the module did not take is closed now, and counted.
+        _descriptors.CloseUnclaimed(descriptors);
+        if (descriptors.Reply.Count == 0)
+        {
+            return result;
+        }
+
+        // The reply's descriptors go only with a success, and only if the daemon issued each.
+        string? refusal = result.Status.IsError() ? null : _descriptors.CheckReply(descriptors);
+        if (result.Status.IsError() || refusal is not null)
+        {
+            descriptors.CloseAll();
+            return refusal is null
+                ? result
+                : CallResult.Fail(SupStatus.DescriptorNotTransferable, $"{module.Name}.{symbol}: {refusal}; the reply's {descriptors.Reply.Count} descriptors were closed");
+        }
+
+        return result with { Transfer = descriptors };
+    }
+
+    private CallResult InvokeEntry(LoadedModule module, string symbol, Session session, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output, ModuleEntryPoint entry, ModuleCallDescriptors? descriptors)
     {
         Interlocked.Increment(ref module.Calls);
         if (module.Fault is string fault)
@@ -237,7 +265,7 @@ public sealed partial class ModuleLoader
             return CallResult.Fail(SupStatus.ModuleFaulted, $"module '{module.Name}' is faulted: {fault}; unload it (every holder frees it) and load it again");
         }
 
-        var call = new ModuleCall(session, operation, argument, input, output) { Cancellation = session.Closing };
+        var call = new ModuleCall(session, operation, argument, input, output) { Cancellation = session.Closing, DescriptorSet = descriptors };
         long start = Stopwatch.GetTimestamp();
 
         // A module's event wait on this thread ends with WaitCancelled once the call is cancelled.

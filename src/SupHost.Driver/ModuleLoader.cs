@@ -25,6 +25,7 @@ public sealed partial class ModuleLoader
     private readonly MemoryManager _memory;
     private readonly EventManager _events;
     private readonly GipManager _gip;
+    private readonly CallDescriptors _descriptors;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly Lock _transition = new();
@@ -38,8 +39,9 @@ public sealed partial class ModuleLoader
     private long _unloaded;
     private long _collected;
 
-    internal ModuleLoader(DriverOptions options, ObjectManager objects, ComponentRegistry components, MemoryManager memory, EventManager events, GipManager gip, ILoggerFactory loggerFactory)
+    internal ModuleLoader(DriverOptions options, ObjectManager objects, ComponentRegistry components, MemoryManager memory, EventManager events, GipManager gip, CallDescriptors descriptors, ILoggerFactory loggerFactory)
     {
+        _descriptors = descriptors;
         _memory = memory;
         _events = events;
         _gip = gip;
@@ -285,7 +287,7 @@ public sealed partial class ModuleLoader
     }
 
     /// <summary>Calls the entry point behind <paramref name="symbolHandle"/> for <paramref name="session"/>.</summary>
-    internal CallResult Call(Session session, ulong symbolHandle, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output)
+    internal CallResult Call(Session session, ulong symbolHandle, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output, ModuleCallDescriptors? descriptors = null)
     {
         LoadedModule module;
         string name;
@@ -300,11 +302,11 @@ public sealed partial class ModuleLoader
             (module, name, entry) = symbol;
         }
 
-        return Invoke(module, name, session, operation, argument, input, output, entry);
+        return Invoke(module, name, session, operation, argument, input, output, entry, descriptors);
     }
 
     /// <summary>CALL_SERVICE: a request to the service handler of a module this session opened.</summary>
-    internal CallResult CallService(Session session, string name, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output)
+    internal CallResult CallService(Session session, string name, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output, ModuleCallDescriptors? descriptors = null)
     {
         LoadedModule? module;
         lock (_lock)
@@ -318,7 +320,7 @@ public sealed partial class ModuleLoader
             }
         }
 
-        return Invoke(module, "service", session, operation, argument, input, output, module.ServiceEntry!);
+        return Invoke(module, "service", session, operation, argument, input, output, module.ServiceEntry!, descriptors);
     }
 
     /// <summary>LDR_LOCK_DOWN: from now on no module may be opened or loaded. Idempotent.</summary>

@@ -54,7 +54,8 @@ public sealed class SupDriver : IDisposable
         Memory = new MemoryManager(options, Objects, Descriptors, _logger);
         Events = new EventManager(Objects, Descriptors, _logger);
         Gip = new GipManager(options, _logger);
-        Modules = new ModuleLoader(options, Objects, Components, Memory, Events, Gip, loggerFactory);
+        CallDescriptors = new Internal.Modules.CallDescriptors(Descriptors);
+        Modules = new ModuleLoader(options, Objects, Components, Memory, Events, Gip, CallDescriptors, loggerFactory);
         Dispatcher = new Dispatcher(this, _logger, options.MaxRequestSize);
         Monitor = new ConnectionMonitor(_logger, options.CancelGrace);
         _sessions = new Quota("sessions", 1, options.MaxSessionsPerUid, options.MaxSessions);
@@ -96,6 +97,9 @@ public sealed class SupDriver : IDisposable
     /// <summary>The descriptors sessions make the daemon hold (allocations, events), per session, per uid and in total.</summary>
     internal Quota Descriptors { get; }
     internal ConnectionMonitor Monitor { get; }
+
+    /// <summary>Descriptors in module calls: received, duplicated for replies, unclaimed.</summary>
+    internal Internal.Modules.CallDescriptors CallDescriptors { get; }
 
     /// <summary>
     /// Creates the run directory, takes the single-instance lock, replaces stale sockets and starts
@@ -244,6 +248,7 @@ public sealed class SupDriver : IDisposable
             ObjectsDestroyed = Objects.Destroyed,
             DescriptorsHeld = Descriptors.Held,
             DescriptorBudget = Descriptors.Total,
+            DescriptorsUnclaimed = CallDescriptors.Unclaimed,
             FootprintSettles = _footprint.Settles,
             PagesHeld = Memory.Pages,
             LockedPages = Memory.LockedPages,

@@ -4,7 +4,7 @@ namespace SupHost.Native;
 
 // fcntl.h / sys/file.h: open(2) and flock(2), for the daemon's single-instance lock; openat(2)
 // with O_NOFOLLOW, for the module loader's walk from / to the module file; fcntl(2)'s
-// F_GETFL/F_SETFL (the import is in Libc.Mman.cs, declared once).
+// F_GETFL/F_SETFL and F_DUPFD_CLOEXEC (the import is in Libc.Mman.cs, declared once).
 public static partial class Libc
 {
     private const int O_RDONLY = 0x0;
@@ -18,6 +18,7 @@ public static partial class Libc
     private const int LOCK_NB = 4;
     private const int F_GETFL = 3;
     private const int F_SETFL = 4;
+    private const int F_DUPFD_CLOEXEC = 1030;
     private const int O_NONBLOCK = 0x800;
 
     [LibraryImport(LibraryName, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -55,6 +56,19 @@ public static partial class Libc
         }
 
         return fd;
+    }
+
+    /// <summary>
+    /// A new descriptor for <paramref name="fd"/>'s open file description, close-on-exec
+    /// (fcntl(2) F_DUPFD_CLOEXEC): what the daemon hands a module to put in a reply, so that the
+    /// object keeps its own descriptor whatever happens to the duplicate. EMFILE/ENFILE throw a
+    /// <see cref="NativeException"/> the caller maps to a status.
+    /// </summary>
+    public static SafeFd Duplicate(SafeFd fd)
+    {
+        using var lease = new FdLease(fd);
+        int raw = fcntl(lease.Raw, F_DUPFD_CLOEXEC, 0);
+        return raw < 0 ? throw NativeException.FromLastError("fcntl(F_DUPFD_CLOEXEC)") : new SafeFd(raw);
     }
 
     /// <summary>Whether O_NONBLOCK is set on <paramref name="fd"/>'s open file description (fcntl F_GETFL).</summary>

@@ -58,6 +58,12 @@ public static class ProtocolConstants
     /// <summary>Most interface ids one factory registered by a client may answer.</summary>
     public const int MaxFactoryInterfaces = 16;
 
+    /// <summary>
+    /// The most descriptors (SCM_RIGHTS) a ModuleCall or ModuleCallService request carries, and the
+    /// most its reply carries (protocol 1.1). More in a request is <see cref="SupStatus.TooManyDescriptors"/>.
+    /// </summary>
+    public const int MaxDescriptorsPerCall = 16;
+
     /// <summary>Size of an interface id (a GUID) on the wire.</summary>
     public const int GuidSize = 16;
 

@@ -54,6 +54,12 @@ public sealed record StatusInfo
     /// <summary>The most descriptors all sessions together may make the daemon hold (from RLIMIT_NOFILE, less a reserve).</summary>
     public long DescriptorBudget { get; init; }
 
+    /// <summary>
+    /// Descriptors clients sent with module calls that no module took, closed by the daemon after
+    /// the call, since it started (protocol 1.1).
+    /// </summary>
+    public long DescriptorsUnclaimed { get; init; }
+
     /// <summary>Times the daemon gave memory back after a burst of sessions ended (garbage collector compacted, C heap trimmed).</summary>
     public long FootprintSettles { get; init; }
     /// <summary>Shared-memory pages sessions hold now (freed allocations a module still leases included).</summary>

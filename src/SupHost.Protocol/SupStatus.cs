@@ -177,4 +177,17 @@ public enum SupStatus
     /// objects, module references or factories, since nothing would release them.
     /// </summary>
     SessionEnded = -48,
+
+    /// <summary>
+    /// A request carried more descriptors than a call takes (16, <see cref="ProtocolConstants.MaxDescriptorsPerCall"/>),
+    /// or descriptors that did not fit the daemon's control buffer: every one of them was closed
+    /// and the request was not run.
+    /// </summary>
+    TooManyDescriptors = -50,
+
+    /// <summary>
+    /// A module put in its reply a descriptor the daemon cannot send (one it did not make, or one
+    /// already closed): the call's result is refused, and every descriptor of the reply was closed.
+    /// </summary>
+    DescriptorNotTransferable = -51,
 }

@@ -77,13 +77,13 @@ internal static class RoundtripScenario
         byte[] reply = new byte[ProtocolConstants.HeaderSize + driver.Dispatcher.MaxOutputSize];
         for (int i = 0; i < iterations / 10; i++)
         {
-            driver.Dispatcher.Process(session, request, request.Length, false, reply, out _);
+            driver.Dispatcher.Process(session, request, request.Length, null, false, reply, out _, out _);
         }
 
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < iterations; i++)
         {
-            driver.Dispatcher.Process(session, request, request.Length, false, reply, out _);
+            driver.Dispatcher.Process(session, request, request.Length, null, false, reply, out _, out _);
         }
 
         return Stopwatch.GetElapsedTime(start).TotalNanoseconds / iterations;

@@ -194,13 +194,6 @@ internal sealed class Connection
                 return $"receive failed: {received.Error}";
             }
 
-            bool carriedDescriptors = fds.Count > 0 || received.ControlTruncated;
-            foreach (SafeFd fd in fds)
-            {
-                fd.Dispose();
-            }
-
-            fds.Clear();
             var requestBytes = new ReadOnlySpan<byte>(request, Math.Min(received.Length, capacity));
 
             // The reply buffer: what the request may be answered with, or an error message.
@@ -220,6 +213,7 @@ internal sealed class Connection
 
             int length;
             SafeFd? descriptor = null;
+            Abi.ModuleCallDescriptors? transfer = null;
             Volatile.Write(ref _current, (int)header.Function);
             Interlocked.Increment(ref _request);
             Volatile.Write(ref _inRequest, 1);
@@ -227,14 +221,32 @@ internal sealed class Connection
             {
                 length = outOfMemory
                     ? Dispatcher.WriteRefusal(new Span<byte>(smallReply, SmallBuffer), header, SupStatus.GeneralFailure, $"the daemon is out of memory for a request of {received.Length} bytes and a reply of up to {replyCapacity} bytes")
-                    : _driver.Dispatcher.Process(Session, requestBytes, received.Length, carriedDescriptors, new Span<byte>(reply, Math.Max(replyCapacity, SmallBuffer)), out descriptor);
+                    : _driver.Dispatcher.Process(Session, requestBytes, received.Length, fds, received.ControlTruncated, new Span<byte>(reply, Math.Max(replyCapacity, SmallBuffer)), out descriptor, out transfer);
             }
             finally
             {
                 Volatile.Write(ref _inRequest, 0);
+
+                // What the request carried and no module call took (the dispatcher empties the
+                // list of what it takes) is closed here, whatever happened.
+                foreach (SafeFd fd in fds)
+                {
+                    fd.Dispose();
+                }
+
+                fds.Clear();
             }
 
-            return Reply(header, outOfMemory ? smallReply : reply, length, descriptor, smallReply);
+            try
+            {
+                return Reply(header, outOfMemory ? smallReply : reply, length, descriptor, transfer, smallReply);
+            }
+            finally
+            {
+                // The reply's descriptors are the daemon's until sent; sent or not (a client that
+                // died), they are closed now: the client's copies are its own (SCM_RIGHTS).
+                transfer?.CloseAll();
+            }
         }
         finally
         {
@@ -248,11 +260,27 @@ internal sealed class Connection
     /// is replaced by a short <see cref="SupStatus.ReplyNotSent"/> error saying why, and the session
     /// lives on; only a gone peer (or a second failure) ends it, with the reason returned.
     /// </summary>
-    private unsafe string? Reply(MessageHeader request, byte* reply, int length, SafeFd? descriptor, byte* scratch)
+    private unsafe string? Reply(MessageHeader request, byte* reply, int length, SafeFd? descriptor, Abi.ModuleCallDescriptors? transfer, byte* scratch)
     {
-        Errno sent = descriptor is null
-            ? Libc.SendMessage(_fd, reply, length)
-            : Libc.SendMessage(_fd, reply, length, [descriptor]);
+        Errno sent;
+        if (transfer is { Reply.Count: > 0 })
+        {
+            // Checked by the loader: each is a SafeFd the daemon issued, in the module's order.
+            var fds = new SafeFd[transfer.Reply.Count];
+            for (int i = 0; i < fds.Length; i++)
+            {
+                fds[i] = (SafeFd)transfer.Reply[i].Handle;
+            }
+
+            sent = Libc.SendMessage(_fd, reply, length, fds);
+        }
+        else
+        {
+            sent = descriptor is null
+                ? Libc.SendMessage(_fd, reply, length)
+                : Libc.SendMessage(_fd, reply, length, [descriptor]);
+        }
+
         if (sent == Errno.None)
         {
             return null;

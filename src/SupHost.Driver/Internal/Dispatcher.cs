@@ -31,24 +31,48 @@ internal sealed class Dispatcher
     /// Handles the datagram in <paramref name="request"/>, whose real length was <paramref name="length"/>
     /// (more than the span when the kernel truncated it). Writes the reply into <paramref name="reply"/>
     /// (at least <see cref="ProtocolConstants.HeaderSize"/> + <see cref="MaxOutputSize"/> bytes) and returns its length.
+    /// <paramref name="fds"/> are the descriptors the request carried: a module call takes them
+    /// (the list is emptied); whatever is left in it the caller closes. <paramref name="controlTruncated"/>
+    /// says the kernel had more for the request than fit (MSG_CTRUNC). The reply carries
+    /// <paramref name="descriptor"/> (owned elsewhere) or the descriptors of <paramref name="transfer"/>,
+    /// which the caller closes once the reply is sent or failed.
     /// </summary>
-    public int Process(Session session, ReadOnlySpan<byte> request, int length, bool carriedDescriptors, Span<byte> reply, out SupHost.Native.SafeFd? descriptor)
+    public int Process(Session session, ReadOnlySpan<byte> request, int length, List<SupHost.Native.SafeFd>? fds, bool controlTruncated, Span<byte> reply, out SupHost.Native.SafeFd? descriptor, out SupHost.Abi.ModuleCallDescriptors? transfer)
     {
         descriptor = null;
+        transfer = null;
         session.CountRequest();
         MessageHeader header = EchoHeader(request);
-        CallResult result = Validate(session, header, length, carriedDescriptors, out FunctionSpec? spec);
+        CallResult result = Validate(session, header, length, fds?.Count ?? 0, controlTruncated, out FunctionSpec? spec);
+        SupHost.Abi.ModuleCallDescriptors? descriptors = null;
+        if (spec is not null && TakesDescriptors(header.Function))
+        {
+            descriptors = _driver.CallDescriptors.Adopt(session, fds ?? [], out string? refusal);
+            if (descriptors is null)
+            {
+                result = CallResult.Fail(SupStatus.LimitReached, refusal!);
+                spec = null;
+            }
+        }
+
         if (spec is not null)
         {
             try
             {
-                result = Run(session, header, request.Slice(ProtocolConstants.HeaderSize, (int)header.InputSize), reply.Slice(ProtocolConstants.HeaderSize, (int)header.OutputSize));
+                result = Run(session, header, request.Slice(ProtocolConstants.HeaderSize, (int)header.InputSize), reply.Slice(ProtocolConstants.HeaderSize, (int)header.OutputSize), descriptors);
             }
             catch (Exception ex)
             {
                 DriverLog.RequestThrew(_logger, ex, session.Id, session.ProcessId, header.Function);
                 result = CallResult.Fail(SupStatus.GeneralFailure, $"{header.Function} failed in the daemon: {ex.Message}");
             }
+        }
+
+        if (descriptors is not null && result.Transfer is null)
+        {
+            // Failed before or in the call: nothing of the call's descriptors leaves the daemon.
+            _driver.CallDescriptors.CloseUnclaimed(descriptors);
+            descriptors.CloseAll();
         }
 
         if (result.Status.IsError())
@@ -61,6 +85,7 @@ internal sealed class Dispatcher
         new MessageHeader(ProtocolConstants.HeaderMagic, result.SuccessFlags, 0, header.Function, (uint)result.OutputLength, 0, result.Status, header.Sequence, 0)
             .Write(reply);
         descriptor = result.Descriptor;
+        transfer = result.Transfer;
         return ProtocolConstants.HeaderSize + result.OutputLength;
     }
 
@@ -81,7 +106,27 @@ internal sealed class Dispatcher
         return default(MessageHeader) with { Function = function, Sequence = sequence };
     }
 
-    private CallResult Validate(Session session, MessageHeader header, int length, bool carriedDescriptors, out FunctionSpec? spec)
+    /// <summary>The functions whose requests may carry descriptors for a module and whose replies may carry the module's (protocol 1.1).</summary>
+    private static bool TakesDescriptors(SupFunction function) => function is SupFunction.ModuleCall or SupFunction.ModuleCallService;
+
+    /// <summary>
+    /// Only a module call takes descriptors, at most <see cref="ProtocolConstants.MaxDescriptorsPerCall"/>:
+    /// the kernel closes what does not fit the control buffer and says so with MSG_CTRUNC
+    /// (net/core/scm.c: scm_detach_fds), so a truncated control message means more than the limit.
+    /// </summary>
+    private static CallResult? CheckDescriptors(SupFunction function, int count, bool truncated)
+    {
+        if (truncated && TakesDescriptors(function))
+        {
+            return CallResult.Fail(SupStatus.TooManyDescriptors, $"the request carried more than {ProtocolConstants.MaxDescriptorsPerCall} descriptors, the limit; all were closed");
+        }
+
+        return (count > 0 || truncated) && !TakesDescriptors(function)
+            ? CallResult.Fail(SupStatus.InvalidParameter, $"{function} takes no file descriptors; they were closed")
+            : null;
+    }
+
+    private CallResult Validate(Session session, MessageHeader header, int length, int descriptorCount, bool controlTruncated, out FunctionSpec? spec)
     {
         spec = null;
 
@@ -122,9 +167,9 @@ internal sealed class Dispatcher
             return CallResult.Fail(SupStatus.InvalidSize, $"output size {header.OutputSize} exceeds the limit {MaxOutputSize}");
         }
 
-        if (carriedDescriptors)
+        if (CheckDescriptors(header.Function, descriptorCount, controlTruncated) is CallResult refused)
         {
-            return CallResult.Fail(SupStatus.InvalidParameter, $"{header.Function} takes no file descriptors; they were closed");
+            return refused;
         }
 
         // The session: the handshake first, then its cookie on every request.
@@ -179,7 +224,7 @@ internal sealed class Dispatcher
         return default;
     }
 
-    private CallResult Run(Session session, MessageHeader header, ReadOnlySpan<byte> input, Span<byte> output) => header.Function switch
+    private CallResult Run(Session session, MessageHeader header, ReadOnlySpan<byte> input, Span<byte> output, SupHost.Abi.ModuleCallDescriptors? descriptors) => header.Function switch
     {
         SupFunction.Cookie => Cookie(session, input, output),
         SupFunction.Nop => CallResult.Ok(),
@@ -198,8 +243,8 @@ internal sealed class Dispatcher
         SupFunction.ModuleLoad => ModuleLoadOrFree(session, input, load: true),
         SupFunction.ModuleFree => ModuleLoadOrFree(session, input, load: false),
         SupFunction.ModuleGetSymbol => ModuleGetSymbol(session, input, output),
-        SupFunction.ModuleCall => ModuleCall(session, input, output),
-        SupFunction.ModuleCallService => ModuleCallService(session, input, output),
+        SupFunction.ModuleCall => ModuleCall(session, input, output, descriptors),
+        SupFunction.ModuleCallService => ModuleCallService(session, input, output, descriptors),
         SupFunction.ModuleLockDown => Outcome(_driver.Modules.LockDown(session, out string? lockMessage), lockMessage),
         SupFunction.ListModules => Listing(input, output, _driver.Modules.Snapshot(), ListingJsonContext.Default.ListModuleInfo, ListingJsonContext.Default.ModuleInfo),
         SupFunction.PageAlloc => PageAlloc(session, input, output),
@@ -419,15 +464,15 @@ internal sealed class Dispatcher
         return status == SupStatus.Success ? Handle(output, handle) : CallResult.Fail(status, message ?? status.ToString());
     }
 
-    private CallResult ModuleCall(Session session, ReadOnlySpan<byte> input, Span<byte> output)
+    private CallResult ModuleCall(Session session, ReadOnlySpan<byte> input, Span<byte> output, SupHost.Abi.ModuleCallDescriptors? descriptors)
     {
         ModuleCallRequest request = ModuleCallRequest.Read(input, out uint reserved);
         return reserved != 0
             ? CallResult.Fail(SupStatus.InvalidParameter, "the reserved field must be 0")
-            : _driver.Modules.Call(session, request.Symbol, request.Operation, request.Argument, input[ModuleCallRequest.FixedSize..], output);
+            : _driver.Modules.Call(session, request.Symbol, request.Operation, request.Argument, input[ModuleCallRequest.FixedSize..], output, descriptors);
     }
 
-    private CallResult ModuleCallService(Session session, ReadOnlySpan<byte> input, Span<byte> output)
+    private CallResult ModuleCallService(Session session, ReadOnlySpan<byte> input, Span<byte> output, SupHost.Abi.ModuleCallDescriptors? descriptors)
     {
         string? name = NameField.TryRead(input[..ProtocolConstants.NameFieldSize], out string? error);
         if (name is null)
@@ -438,7 +483,7 @@ internal sealed class Dispatcher
         (uint operation, uint reserved, ulong argument) = ServiceCallRequest.ReadFixed(input);
         return reserved != 0
             ? CallResult.Fail(SupStatus.InvalidParameter, "the reserved field must be 0")
-            : _driver.Modules.CallService(session, name, operation, argument, input[ServiceCallRequest.FixedSize..], output);
+            : _driver.Modules.CallService(session, name, operation, argument, input[ServiceCallRequest.FixedSize..], output, descriptors);
     }
 
     private CallResult PageAlloc(Session session, ReadOnlySpan<byte> input, Span<byte> output)

@@ -30,6 +30,7 @@ internal static class StatusCommand
         text.AppendLine(CultureInfo.InvariantCulture, $"cancelled calls {s.CallsIgnoringCancellation} ignored their cancellation past the grace");
         string byType = s.ObjectsByType.Count == 0 ? "none" : string.Join(", ", s.ObjectsByType.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"));
         text.AppendLine(CultureInfo.InvariantCulture, $"objects         {byType} ({s.ObjectsCreated} created, {s.ObjectsDestroyed} destroyed)");
+        text.AppendLine(CultureInfo.InvariantCulture, $"descriptors     {s.DescriptorsHeld} held for sessions of {s.DescriptorBudget}, {s.DescriptorsUnclaimed} sent with module calls and not taken (closed)");
         text.AppendLine(CultureInfo.InvariantCulture, $"factories       {s.Factories}");
         text.AppendLine(CultureInfo.InvariantCulture, $"modules         {s.Modules} open, {s.ModulesUnloaded} unloaded ({s.ModulesCollected} collected){(s.LockedDown ? ", loading locked down" : string.Empty)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"GIP             {s.GipMode}, {s.GipUsers} session(s) mapping it, {s.GipUpdates} updates{(s.GipUpdaterRunning ? ", updating" : string.Empty)}");

@@ -1,4 +1,5 @@
 using SupHost.Abi;
+using SupHost.Protocol;
 
 namespace SupHost.Driver.Internal.Modules;
 
@@ -29,6 +30,21 @@ internal sealed partial class ModuleHost
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(timeoutMilliseconds, -1);
         return (int)_events.Wait(Holder(holder), handle, timeoutMilliseconds, t_callCancellation, out _);
+    }
+
+    int IModuleEvents.Create(ISessionIdentity session, bool multi, out ulong handle, out ModuleDescriptor? descriptor)
+    {
+        handle = 0;
+        descriptor = null;
+        Session client = ClientSession(session);
+        SupStatus status = _events.Create(client, multi ? Protocol.EventKind.Multi : Protocol.EventKind.AutoReset, out SupObject? obj, out string? message);
+        if (status != SupStatus.Success)
+        {
+            ModuleLog.MadeForSessionFailed(_logger, _module.Name, "event", client.Id, (int)status, message);
+            return (int)status;
+        }
+
+        return HandOut(client, obj!, EventManager.Payload(obj!)!.Fd, "event", out handle, out descriptor);
     }
 
     /// <summary>Restores the previous call's cancellation when disposed.</summary>

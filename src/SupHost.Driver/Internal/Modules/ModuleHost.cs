@@ -19,6 +19,7 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
     private readonly MemoryManager _memory;
     private readonly EventManager _events;
     private readonly GipManager _gip;
+    private readonly CallDescriptors _descriptors;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly List<uint> _types = [];
@@ -28,8 +29,9 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
     private bool _disposed;
     private bool _stopping;
 
-    public ModuleHost(ModuleLoader loader, LoadedModule module, ObjectManager objects, ComponentRegistry components, MemoryManager memory, EventManager events, GipManager gip, ILogger logger)
+    public ModuleHost(ModuleLoader loader, LoadedModule module, ObjectManager objects, ComponentRegistry components, MemoryManager memory, EventManager events, GipManager gip, CallDescriptors descriptors, ILogger logger)
     {
+        _descriptors = descriptors;
         _memory = memory;
         _events = events;
         _gip = gip;
@@ -265,6 +267,46 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
         lease = taken;
         return (int)status;
     }
+
+    int IModuleMemory.Allocate(ISessionIdentity session, int pages, out ulong handle, out ModuleDescriptor? descriptor)
+    {
+        handle = 0;
+        descriptor = null;
+        Session client = ClientSession(session);
+        ArgumentOutOfRangeException.ThrowIfNegative(pages);
+        SupStatus status = _memory.Allocate(client, (uint)pages, lockPages: false, out SupObject? obj, out string? message);
+        if (status != SupStatus.Success)
+        {
+            ModuleLog.MadeForSessionFailed(_logger, _module.Name, "memory", client.Id, (int)status, message);
+            return (int)status;
+        }
+
+        return HandOut(client, obj!, ((MemoryBlock)obj!.Payload!).Fd, "memory", out handle, out descriptor);
+    }
+
+    /// <summary>
+    /// The object <paramref name="obj"/> made for <paramref name="client"/> and a duplicate of its
+    /// descriptor; without the duplicate (the budget, EMFILE) the object is released again, so the
+    /// module gets both or neither.
+    /// </summary>
+    private int HandOut(Session client, SupObject obj, SupHost.Native.SafeFd fd, string what, out ulong handle, out ModuleDescriptor? descriptor)
+    {
+        handle = 0;
+        SupStatus status = _descriptors.Duplicate(client, fd, out descriptor, out string? message);
+        if (status != SupStatus.Success)
+        {
+            _objects.Release(client, obj.Handle);
+            ModuleLog.MadeForSessionFailed(_logger, _module.Name, what, client.Id, (int)status, message);
+            return (int)status;
+        }
+
+        handle = obj.Handle;
+        ModuleLog.MadeForSession(_logger, _module.Name, what, obj.Handle, client.Id, client.ProcessId);
+        return 0;
+    }
+
+    private static Session ClientSession(ISessionIdentity identity) => identity as Session
+        ?? throw new ArgumentException("the identity is not a client session of this daemon (resources are made for the session a call came from)", nameof(identity));
 
     private void LeaseEnded(MemoryLease lease)
     {

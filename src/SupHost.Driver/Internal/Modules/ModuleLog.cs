@@ -52,4 +52,13 @@ internal static partial class ModuleLog
 
     [LoggerMessage(EventId = 51, Level = LogLevel.Warning, Message = "Module loading locked down by session {SessionId} (pid {Pid})")]
     public static partial void LockedDown(ILogger logger, uint sessionId, int pid);
+
+    [LoggerMessage(EventId = 3300, Level = LogLevel.Debug, Message = "Module {Module} made {What} 0x{Handle:x16} for session {SessionId} (pid {Pid})")]
+    public static partial void MadeForSession(ILogger logger, string module, string what, ulong handle, uint sessionId, int pid);
+
+    [LoggerMessage(EventId = 3301, Level = LogLevel.Debug, Message = "Module {Module} could not make {What} for session {SessionId}: status {Status}, {Reason}")]
+    public static partial void MadeForSessionFailed(ILogger logger, string module, string what, uint sessionId, int status, string? reason);
+
+    [LoggerMessage(EventId = 3302, Level = LogLevel.Information, Message = "Start module {Module} loaded and pinned")]
+    public static partial void StartModuleLoaded(ILogger logger, string module);
 }
