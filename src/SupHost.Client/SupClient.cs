@@ -241,6 +241,34 @@ public sealed class SupClient : IDisposable
         return Call(SupFunction.ModuleCall, request, outputSize);
     }
 
+    /// <summary>
+    /// Calls an entry point with descriptors both ways (protocol 1.1): <paramref name="send"/> goes
+    /// with the request (at most <see cref="ProtocolConstants.MaxDescriptorsPerCall"/>; the caller
+    /// keeps its own copies and may close them at once), and <paramref name="received"/> is what
+    /// the module put in its reply, in its order, each owned by the caller from now on. A failed
+    /// call throws and receives none.
+    /// </summary>
+    public SupReply CallModule(ulong symbol, uint operation, ulong argument, ReadOnlySpan<byte> input, int outputSize, IReadOnlyList<SafeFd> send, out IReadOnlyList<SafeFd> received)
+    {
+        ArgumentNullException.ThrowIfNull(send);
+        byte[] request = new byte[ModuleCallRequest.FixedSize + input.Length];
+        new ModuleCallRequest(symbol, operation, argument).Write(request);
+        input.CopyTo(request.AsSpan(ModuleCallRequest.FixedSize));
+        var descriptors = new List<SafeFd>();
+        try
+        {
+            SafeFd[] outgoing = [.. send];
+            SupReply reply = Call(SupFunction.ModuleCall, request, outputSize, descriptors, outgoing);
+            received = [.. descriptors];
+            descriptors.Clear();
+            return reply;
+        }
+        finally
+        {
+            descriptors.ForEach(d => d.Dispose());
+        }
+    }
+
     /// <summary>Calls an entry point with no payload either way: the cheapest module call.</summary>
     public SupStatus CallModule(ulong symbol, uint operation, ulong argument)
     {
@@ -365,7 +393,7 @@ public sealed class SupClient : IDisposable
         }
     }
 
-    private SupReply Call(SupFunction function, ReadOnlySpan<byte> input, int outputSize, List<SafeFd>? descriptors)
+    private SupReply Call(SupFunction function, ReadOnlySpan<byte> input, int outputSize, List<SafeFd>? descriptors, SafeFd[]? send = null)
     {
         lock (_gate)
         {
@@ -380,7 +408,7 @@ public sealed class SupClient : IDisposable
             uint sequence = ++_sequence == 0 ? ++_sequence : _sequence;
             MessageHeader.ForRequest(_cookie, function, input.Length, outputSize, sequence).Write(_buffer);
             input.CopyTo(_buffer.AsSpan(ProtocolConstants.HeaderSize));
-            Send(ProtocolConstants.HeaderSize + input.Length);
+            Send(ProtocolConstants.HeaderSize + input.Length, send);
             return Receive(function, sequence, descriptors);
         }
     }
@@ -524,7 +552,7 @@ public sealed class SupClient : IDisposable
         }
     }
 
-    private unsafe void Send(int length)
+    private unsafe void Send(int length, SafeFd[]? fds = null)
     {
         if (length > _largestSend)
         {
@@ -534,7 +562,7 @@ public sealed class SupClient : IDisposable
         Errno error;
         fixed (byte* p = _buffer)
         {
-            error = Libc.SendMessage(_fd, p, length);
+            error = Libc.SendMessage(_fd, p, length, fds);
         }
 
         if (error == Errno.EMSGSIZE || error == Errno.ENOBUFS || error == Errno.ENOMEM)

@@ -17,8 +17,15 @@ public static partial class Libc
     /// <summary>SOCK_CLOEXEC, or'ed into the type.</summary>
     public const int SOCK_CLOEXEC = 0x80000;
 
-    /// <summary>The most descriptors one message may carry (SCM_MAX_FD is 253; SupHost needs few).</summary>
+    /// <summary>The most descriptors one received message takes (ReceiveMessage gives control space for this many; SCM_MAX_FD is 253).</summary>
     public const int MaxFdsPerMessage = 16;
+
+    /// <summary>
+    /// The most descriptors one message may carry on the sending side: the kernel's SCM_MAX_FD
+    /// (include/net/scm.h). A receiver that gives less control space gets MSG_CTRUNC and the rest
+    /// closed, which is how a daemon learns a peer sent more than it takes.
+    /// </summary>
+    public const int MaxFdsPerSend = 253;
 
     private const int SOL_SOCKET = 1;
     private const int SO_PEERCRED = 17;
@@ -309,15 +316,15 @@ public static partial class Libc
     /// </summary>
     public static unsafe Errno SendMessage(SafeFd fd, byte* data, int length, ReadOnlySpan<SafeFd> fds = default)
     {
-        if (fds.Length > MaxFdsPerMessage)
+        if (fds.Length > MaxFdsPerSend)
         {
-            throw new ArgumentOutOfRangeException(nameof(fds), $"{fds.Length} descriptors exceed the limit {MaxFdsPerMessage}");
+            throw new ArgumentOutOfRangeException(nameof(fds), $"{fds.Length} descriptors exceed the limit {MaxFdsPerSend}");
         }
 
         var iov = new iovec { iov_base = data, iov_len = (nuint)length };
         var msg = new msghdr { msg_iov = &iov, msg_iovlen = 1 };
         int controlLength = fds.IsEmpty ? 0 : ControlSpace(fds.Length);
-        byte* control = stackalloc byte[ControlSpace(MaxFdsPerMessage)];
+        byte* control = stackalloc byte[ControlSpace(Math.Max(fds.Length, 1))];
         Span<bool> added = stackalloc bool[fds.Length];
         bool selfAdded = false;
         try

@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 using SupHost.Abi;
 
 [assembly: SupModule("test-memory", typeof(SupHost.TestModules.Memory.MemoryModule))]
@@ -95,5 +98,111 @@ public sealed class MemoryModule : ISupModule
     {
         call.Input.CopyTo(_kept.Span[(int)call.Operation..]);
         return 0;
+    }
+
+    /// <summary>
+    /// Descriptors both ways (Abi 1.1): the request carries an eventfd and a socket; the module
+    /// adds 1 to the eventfd (it takes it, and closes it), writes "hello" to the socket (which it
+    /// leaves to the daemon, unclaimed), makes a page and an auto-reset event for the session
+    /// (the page's byte 0 is 0x42, the event signalled) and replies with their two descriptors;
+    /// the output is their handles.
+    /// </summary>
+    [SupEntryPoint]
+    public int Exchange(ref ModuleCall call)
+    {
+        if (call.Descriptors.Count != 2)
+        {
+            return -1000;
+        }
+
+        using (ModuleDescriptor doorbell = call.Descriptors[0].Take())
+        {
+            Span<byte> one = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(one, 1);
+            Write(doorbell.Handle, one);
+        }
+
+        Write(call.Descriptors[1].Handle, "hello"u8);
+        int status = MakeForSession(call.Session, out ulong memory, out ModuleDescriptor? memoryFd, out ulong evt, out ModuleDescriptor? eventFd);
+        if (status != 0)
+        {
+            return status;
+        }
+
+        call.Reply(memoryFd!);
+        call.Reply(eventFd!);
+        BinaryPrimitives.WriteUInt64LittleEndian(call.Output, memory);
+        BinaryPrimitives.WriteUInt64LittleEndian(call.Output[8..], evt);
+        call.OutputLength = 16;
+        return 0;
+    }
+
+    /// <summary>Waits for the client to go (the call's cancellation), then replies as <see cref="Exchange"/> does: to nobody.</summary>
+    [SupEntryPoint]
+    public int ReplyLate(ref ModuleCall call)
+    {
+        if (!call.Cancellation.WaitHandle.WaitOne(TimeSpan.FromSeconds(30)))
+        {
+            return -1001;
+        }
+
+        int status = MakeForSession(call.Session, out _, out ModuleDescriptor? memoryFd, out _, out ModuleDescriptor? eventFd);
+        if (status != 0)
+        {
+            return status;
+        }
+
+        call.Reply(memoryFd!);
+        call.Reply(eventFd!);
+        return 0;
+    }
+
+    /// <summary>Replies with a descriptor the daemon did not make (the module's own /dev/null).</summary>
+    [SupEntryPoint]
+    public static int ReplyForeign(ref ModuleCall call)
+    {
+        call.Reply(new ModuleDescriptor(File.OpenHandle("/dev/null")));
+        return 0;
+    }
+
+    private int MakeForSession(ISessionIdentity session, out ulong memory, out ModuleDescriptor? memoryFd, out ulong evt, out ModuleDescriptor? eventFd)
+    {
+        evt = 0;
+        eventFd = null;
+        int status = _host!.Memory.Allocate(session, 1, out memory, out memoryFd);
+        if (status != 0)
+        {
+            return status;
+        }
+
+        _host.Memory.View(session, memory).Span[0] = 0x42;
+        status = _host.Events.Create(session, multi: false, out evt, out eventFd);
+        if (status != 0)
+        {
+            memoryFd!.Dispose();
+            return status;
+        }
+
+        return _host.Events.Signal(session, evt);
+    }
+
+    /// <summary>write(2) through the runtime (no P/Invoke in a module): an unbuffered FileStream over an unseekable descriptor.</summary>
+    private static void Write(SafeHandle handle, ReadOnlySpan<byte> bytes)
+    {
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            using var file = new SafeFileHandle(handle.DangerousGetHandle(), ownsHandle: false);
+            using var stream = new FileStream(file, FileAccess.Write, bufferSize: 0);
+            stream.Write(bytes);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
     }
 }
