@@ -98,6 +98,12 @@ public sealed class DriverOptions
     /// <summary>Whether a full session may lock module loading down; when false the request is refused.</summary>
     public bool AllowLockDown { get; init; } = true;
 
+    /// <summary>
+    /// Modules the daemon opens, loads and pins as it starts, in order, before it accepts
+    /// connections (Supd:StartModules); one that cannot be loaded stops the start. Empty by default.
+    /// </summary>
+    public IReadOnlyList<string> StartModules { get; init; } = [];
+
     /// <summary>A module call that runs longer is logged and counted as slow.</summary>
     public TimeSpan SlowCallThreshold { get; init; } = TimeSpan.FromSeconds(1);
 
@@ -123,6 +129,19 @@ public sealed class DriverOptions
         if (MaxSessions < 1 || MaxObjectsPerSession < 1 || MaxFactoriesPerSession < 1)
         {
             return $"session, object and factory limits must be at least 1 (now {MaxSessions}, {MaxObjectsPerSession}, {MaxFactoriesPerSession})";
+        }
+
+        foreach (string name in StartModules)
+        {
+            if (ModuleName.Check(name) is string bad)
+            {
+                return $"start module '{name}': {bad}";
+            }
+        }
+
+        if (StartModules.Distinct(StringComparer.Ordinal).Count() != StartModules.Count)
+        {
+            return $"start modules list a name twice: {string.Join(", ", StartModules)}";
         }
 
         if (MaxDescriptorsPerSession < 1 || MaxDescriptorsPerUid < 1 || DescriptorReserve < 16)

@@ -365,6 +365,30 @@ public sealed partial class ModuleLoader
         }
     }
 
+    /// <summary>
+    /// Opens, loads and pins each of <see cref="DriverOptions.StartModules"/> for the daemon itself;
+    /// the first that fails throws <see cref="InvalidOperationException"/> naming it and why (the
+    /// caller unloads those loaded before it).
+    /// </summary>
+    internal void LoadStartModules()
+    {
+        foreach (string name in _options.StartModules)
+        {
+            SupStatus status = Open(DaemonHolder.Instance, name, out ModuleOpenReply reply, out string? message);
+            if (status == SupStatus.Success)
+            {
+                status = Load(DaemonHolder.Instance, reply.Handle, pin: true, out message);
+            }
+
+            if (status.IsError())
+            {
+                throw new InvalidOperationException($"start module '{name}' could not be loaded: {message ?? status.ToString()} (status {(int)status}, Supd:StartModules)");
+            }
+
+            ModuleLog.StartModuleLoaded(_logger, name);
+        }
+    }
+
     /// <summary>Drops the daemon's pins, unloading what nobody else holds (the daemon stopping).</summary>
     internal void Shutdown() => ReleaseAll(DaemonHolder.Instance);
 

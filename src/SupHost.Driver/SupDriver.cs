@@ -130,6 +130,7 @@ public sealed class SupDriver : IDisposable
         try
         {
             Gip.Start();
+            Modules.LoadStartModules();
             _endpoints.Add(Bind(FullSocketPath, restricted: false, FullSocketMode, gid));
             _endpoints.Add(Bind(RestrictedSocketPath, restricted: true, RestrictedSocketMode, null));
         }
@@ -140,6 +141,7 @@ public sealed class SupDriver : IDisposable
                 endpoint.Stop();
             }
 
+            Modules.Shutdown();
             Gip.Dispose();
             Monitor.Dispose();
             _lockFile.Dispose();

@@ -93,6 +93,7 @@ root.SetAction(async parse =>
         MaxFactoriesPerSession = settings.MaxFactoriesPerSession,
         ModuleDirectories = [Path.Combine(AppContext.BaseDirectory, "modules"), .. settings.ModuleDirectories.Select(Path.GetFullPath), .. (parse.GetValue(moduleDirOption) ?? []).Select(Path.GetFullPath)],
         AllowLockDown = settings.AllowLockDown,
+        StartModules = settings.StartModules,
         SlowCallThreshold = TimeSpan.FromMilliseconds(settings.SlowCallMilliseconds),
         UnloadTimeout = TimeSpan.FromSeconds(settings.UnloadTimeoutSeconds),
         MaxPagesPerAllocation = settings.MaxPagesPerAllocation,

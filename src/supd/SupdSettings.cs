@@ -36,6 +36,9 @@ internal sealed class SupdSettings
 
     public bool AllowLockDown { get; set; } = true;
 
+    /// <summary>Modules loaded and pinned at start (Supd:StartModules).</summary>
+    public List<string> StartModules { get; set; } = [];
+
     public int SlowCallMilliseconds { get; set; } = 1000;
 
     public double UnloadTimeoutSeconds { get; set; } = 10;
