@@ -212,7 +212,7 @@ public class ConnectionHardeningTests
         var client = SupClient.Connect(new SupClientOptions { RunDirectory = daemon.RunDir, Timeout = TimeSpan.FromMinutes(5) });
         ulong symbol = client.GetSymbol(LoadedFlaky(client), "WaitForCancel");
         Task<SupStatus> call = Task.Run(() => client.CallModule(symbol, 0, 0));
-        Poll.Until(() => observer.ListModules().Single(m => m.Name == "test-flaky").Calls >= 1, "the call to start");
+        Poll.Until(() => Modules.Live(observer.ListModules(), "test-flaky").Calls >= 1, "the call to start");
         client.Dispose();
         Task first = await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(20)));
         Assert.Same(call, first);
@@ -277,7 +277,7 @@ public class ConnectionHardeningTests
         (Process peer, uint sessionId) = Tool.StartHoldingPeer("call-module", daemon.RunDir, "test-flaky", "WaitForCancel", "0");
         using (peer)
         {
-            Poll.Until(() => observer.ListModules().Single(m => m.Name == "test-flaky").Calls >= 1, "the peer's call to start");
+            Poll.Until(() => Modules.Live(observer.ListModules(), "test-flaky").Calls >= 1, "the peer's call to start");
             Assert.Contains(observer.ListSessions(), s => s.Id == sessionId && s.Objects == 1);
             peer.Kill();
             peer.WaitForExit();
@@ -299,7 +299,7 @@ public class ConnectionHardeningTests
         (Process peer, uint sessionId) = Tool.StartHoldingPeer("call-module", daemon.RunDir, "test-flaky", "Sleep", "4000");
         using (peer)
         {
-            Poll.Until(() => observer.ListModules().Single(m => m.Name == "test-flaky").Calls >= 1, "the peer's call to start");
+            Poll.Until(() => Modules.Live(observer.ListModules(), "test-flaky").Calls >= 1, "the peer's call to start");
             peer.Kill();
             peer.WaitForExit();
         }

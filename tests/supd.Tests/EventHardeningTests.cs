@@ -91,10 +91,10 @@ public class EventHardeningTests
         using EventSemaphore ev = client.CreateEvent();
         Libc.SetNonBlocking(ev.Descriptor, false);
         ulong wait = client.GetSymbol(Modules.Loaded(client, "test-flaky"), "WaitEvent");
-        long callsBefore = observer.ListModules().Single(m => m.Name == "test-flaky").Calls;
+        long callsBefore = Modules.Live(observer.ListModules(), "test-flaky").Calls;
 
         Task<SupStatus> waiting = Task.Run(() => client.CallModule(wait, uint.MaxValue, ev.Handle));
-        Poll.Until(() => observer.ListModules().Single(m => m.Name == "test-flaky").Calls > callsBefore, "the module's wait to start");
+        Poll.Until(() => Modules.Live(observer.ListModules(), "test-flaky").Calls > callsBefore, "the module's wait to start");
 
         // SupDriver.Stop gives each session 10 s to end; the wait must end well before that.
         Libc.Kill(daemon.Pid, Libc.SIGTERM);

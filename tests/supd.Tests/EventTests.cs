@@ -148,7 +148,7 @@ public class EventTests
         // The module waits while the client signals from another thread.
         using SupClient second = daemon.Connect();
         Task<SupStatus> moduleWait = Task.Run(() => client.CallModule(wait, LongWaitMs, ev.Handle));
-        Poll.Until(() => second.ListModules().Single(m => m.Name == "test-flaky").Calls >= 3, "the module's wait to start");
+        Poll.Until(() => Modules.Live(second.ListModules(), "test-flaky").Calls >= 3, "the module's wait to start");
         ev.Signal();
         Assert.Equal(SupStatus.Success, await moduleWait.WaitAsync(TimeSpan.FromMilliseconds(LongWaitMs)));
     }

@@ -6,6 +6,13 @@ namespace Supd.Tests;
 /// <summary>Module set-up the tests share.</summary>
 internal static class Modules
 {
+    /// <summary>
+    /// The listing's entry of the live module <paramref name="name"/>: an earlier load of it may
+    /// still be listed as unloading (or stuck) until the garbage collector has collected it.
+    /// </summary>
+    public static ModuleInfo Live(IEnumerable<ModuleInfo> modules, string name) =>
+        modules.Single(m => m.Name == name && m.State is not ("unloading" or "stuck"));
+
     /// <summary>Opens and loads <paramref name="name"/> for <paramref name="client"/>; returns the module handle.</summary>
     public static ulong Loaded(SupClient client, string name)
     {
