@@ -7,8 +7,9 @@ namespace SupHost.Samples.Echo;
 /// <summary>
 /// The smallest module there is: <c>Nop</c> does nothing (the benchmarks time it) and <c>Echo</c>
 /// returns its input; the operation code, if not zero, is added to every byte. <c>Signal</c>
-/// signals the caller's event whose handle is the argument, and <c>Time</c> returns the daemon's
-/// clock: how a module reaches the event and time services.
+/// signals the caller's event whose handle is the argument, <c>Time</c> returns the daemon's
+/// clock, and <c>EchoDescriptors</c> hands back the descriptors the call carried: how a module
+/// reaches the event, time and descriptor services.
 /// </summary>
 public sealed class EchoModule : ISupModule
 {
@@ -62,6 +63,18 @@ public sealed class EchoModule : ISupModule
 
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(call.Output, _host!.Clock.NanoTime);
         call.OutputLength = sizeof(ulong);
+        return 0;
+    }
+
+    /// <summary>Moves every descriptor the call carried into its reply, in order (Abi 1.1).</summary>
+    [SupEntryPoint]
+    public static int EchoDescriptors(ref ModuleCall call)
+    {
+        foreach (ModuleDescriptor received in call.Descriptors)
+        {
+            call.Reply(received.Take());
+        }
+
         return 0;
     }
 }
