@@ -20,7 +20,7 @@ namespace Supd.Tests;
 /// </summary>
 public sealed class FuzzTests
 {
-    private static readonly string[] s_names = ["sample-echo", "sample-registry", "Echo", "Nop", "Signal", "Time", "fuzz", "VBoxNetFlt", string.Empty, new string('x', 63)];
+    private static readonly string[] s_names = ["sample-echo", "sample-registry", "Echo", "EchoDescriptors", "Nop", "Signal", "Time", "fuzz", "VBoxNetFlt", string.Empty, new string('x', 63)];
     private static readonly FunctionSpec[] s_specs = [.. FunctionSpec.All];
 
     [Fact]

@@ -29,7 +29,7 @@ public class ModuleTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
         Assert.Equal("loaded", info.State);
         Assert.Equal(1, info.InitCalls);
         Assert.Equal(0, info.TermCalls);
-        Assert.Equal(["Echo", "Nop", "Signal", "Time"], info.Symbols);
+        Assert.Equal(["Echo", "EchoDescriptors", "Nop", "Signal", "Time"], info.Symbols);
         Assert.Equal([new ObjectUsageInfo(a.SessionId, 1), new ObjectUsageInfo(b.SessionId, 1)], info.References);
 
         // Calls reach the module in the daemon.
@@ -76,7 +76,7 @@ public class ModuleTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
         client.LoadModule(echo.Handle);
         SupException unknown = Assert.Throws<SupException>(() => client.GetSymbol(echo.Handle, "Frobnicate"));
         Assert.Equal(SupStatus.SymbolNotFound, unknown.Status);
-        Assert.Contains("exports no entry point 'Frobnicate' (it has Echo, Nop, Signal, Time)", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("exports no entry point 'Frobnicate' (it has Echo, EchoDescriptors, Nop, Signal, Time)", unknown.Message, StringComparison.Ordinal);
 
         SupException tooSmall = Assert.Throws<SupException>(() => client.CallModule(client.GetSymbol(echo.Handle, "Echo"), 0, 0, new byte[10], 4));
         Assert.Equal(-1000, (int)tooSmall.Status);
