@@ -25,6 +25,50 @@ public static partial class Libc
     public static unsafe Errno TryReadVector(SafeFd fd, ReadOnlySpan<Memory<byte>> buffers, out int transferred) =>
         TransferVector(fd, buffers, write: false, out transferred);
 
+    /// <summary>Reads into <paramref name="buffer"/> (readv(2) of one buffer); as <see cref="TryReadVector"/>.</summary>
+    public static unsafe Errno TryRead(SafeFd fd, Span<byte> buffer, out int transferred)
+    {
+        fixed (byte* pointer = buffer)
+        {
+            var vector = new iovec { iov_base = pointer, iov_len = (nuint)buffer.Length };
+            return TransferOne(fd, &vector, write: false, out transferred);
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="data"/> (writev(2) of one buffer); as <see cref="TryReadVector"/>. A
+    /// socket whose peer is gone answers EPIPE: the .NET runtime ignores SIGPIPE, so no signal ends the process.
+    /// </summary>
+    public static unsafe Errno TryWrite(SafeFd fd, ReadOnlySpan<byte> data, out int transferred)
+    {
+        fixed (byte* pointer = data)
+        {
+            var vector = new iovec { iov_base = pointer, iov_len = (nuint)data.Length };
+            return TransferOne(fd, &vector, write: true, out transferred);
+        }
+    }
+
+    private static unsafe Errno TransferOne(SafeFd fd, iovec* vector, bool write, out int transferred)
+    {
+        using var lease = new FdLease(fd);
+        while (true)
+        {
+            nint rc = write ? writev(lease.Raw, vector, 1) : readv(lease.Raw, vector, 1);
+            if (rc >= 0)
+            {
+                transferred = (int)rc;
+                return Errno.None;
+            }
+
+            var errno = (Errno)Marshal.GetLastPInvokeError();
+            if (errno != Errno.EINTR)
+            {
+                transferred = 0;
+                return errno;
+            }
+        }
+    }
+
     /// <summary>Writes <paramref name="buffers"/> in order (writev(2)); as <see cref="TryReadVector"/>.</summary>
     public static unsafe Errno TryWriteVector(SafeFd fd, ReadOnlySpan<ReadOnlyMemory<byte>> buffers, out int transferred)
     {
