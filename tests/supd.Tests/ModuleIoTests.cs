@@ -55,6 +55,43 @@ public sealed class ModuleIoTests : IDisposable
     }
 
     [Fact]
+    public void Misused_io_answers_statuses_and_a_disposed_set_ends_its_wait()
+    {
+        using SupClient client = _daemon.Connect();
+        int fds = _daemon.FdCount();
+        var io = new IoModule(client);
+        byte[] answer = io.Ok("Misuse");
+        int[] statuses = new int[answer.Length / 4];
+        for (int i = 0; i < statuses.Length; i++)
+        {
+            statuses[i] = BinaryPrimitives.ReadInt32LittleEndian(answer.AsSpan(i * 4));
+        }
+
+        int[] expected =
+        [
+            (int)SupStatus.InvalidParameter, // interest None
+            0,
+            (int)SupStatus.AlreadyExists, // added twice
+            (int)SupStatus.InvalidParameter, // no room for ready handles
+            (int)SupStatus.InvalidParameter, // Signal of a socket
+            (int)SupStatus.InvalidParameter, // 65 buffers
+            (int)SupStatus.ObjectDying, // read of a closed handle
+            (int)SupStatus.ObjectDying, // a closed handle added
+            1, // the peer's close is seen at once
+            1 | 8, // Readable | HangUp
+            0, // the end of the stream
+            (int)SupStatus.ObjectDying, // the wait the set's disposal ended
+            (int)SupStatus.ObjectDying, // an add to a disposed set
+            0, // the closed handle left the set
+        ];
+        Assert.Equal(expected, statuses);
+
+        Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(io.Module));
+        Poll.Until(() => _daemon.FdCount() == fds, () => $"the daemon's descriptors to return to {fds} (now {_daemon.FdCount()}: {_daemon.FdTargets()})");
+        client.Nop();
+    }
+
+    [Fact]
     public void A_tap_made_in_a_named_namespace_is_configured_carries_frames_both_ways_and_goes_with_its_module()
     {
         string ns = Namespace();

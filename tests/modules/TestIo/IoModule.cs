@@ -228,6 +228,63 @@ public sealed class IoModule : ISupModule
         return Answer(ref call, 0, []);
     }
 
+    /// <summary>
+    /// Misuses the I/O as a careless module would and answers each status as an int32, in order:
+    /// an interest of none, a handle added twice, a wait with no room, a signal of a socket, a read
+    /// of 65 buffers, a read of a closed handle, a handle of another set's module added... and a
+    /// wait that a second thread ends by disposing the set (ObjectDying), and the set's Count after.
+    /// </summary>
+    [SupEntryPoint]
+    public int Misuse(ref ModuleCall call)
+    {
+        IModuleIo io = _host!.Io;
+        List<int> statuses = [];
+        _ = io.CreateReadiness(out IModuleReadiness? set);
+        _ = io.CreateSocketPair(IoSocketType.Stream, out IModuleIoHandle? a, out IModuleIoHandle? b);
+        statuses.Add(set!.Add(a!, IoInterest.None, 1));
+        statuses.Add(set.Add(a!, IoInterest.Readable, 1));
+        statuses.Add(set.Add(a!, IoInterest.Readable, 2));
+        statuses.Add(set.Wait([], 0, CancellationToken.None));
+        statuses.Add(a!.Signal());
+        statuses.Add(a.Read(new Memory<byte>[65]));
+        b!.Dispose();
+        statuses.Add(b.Read(new byte[1]));
+        statuses.Add(set.Add(b, IoInterest.Readable, 3));
+
+        // The peer closed: a is readable (end of stream) and reports a hang-up.
+        Span<IoReady> ready = stackalloc IoReady[4];
+        int count = set.Wait(ready, 0, CancellationToken.None);
+        statuses.Add(count);
+        statuses.Add(count > 0 ? (int)ready[0].Events : -1);
+        statuses.Add(a.Read(new byte[1]));
+
+        // A wait without limit on another worker ends when the set is disposed.
+        _ = io.CreateReadiness(out IModuleReadiness? waited);
+        using var started = new ManualResetEventSlim();
+        int ended = int.MinValue;
+        IModuleWorker worker = _host.Threads.Start("waiter", _ =>
+        {
+            started.Set();
+            ended = waited!.Wait(new IoReady[1], -1, CancellationToken.None);
+        });
+        started.Wait();
+        waited!.Dispose();
+        worker.CancelAndJoin(TimeSpan.FromSeconds(30));
+        statuses.Add(ended);
+        statuses.Add(waited.Add(a, IoInterest.Readable, 4));
+        a.Dispose();
+        statuses.Add(set.Count);
+        set.Dispose();
+
+        byte[] answer = new byte[statuses.Count * 4];
+        for (int i = 0; i < statuses.Count; i++)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(answer.AsSpan(i * 4), statuses[i]);
+        }
+
+        return Answer(ref call, 0, answer);
+    }
+
     private static string[] Parts(ReadOnlySpan<byte> input)
     {
         string[] parts = Encoding.UTF8.GetString(input).Split('|');

@@ -170,10 +170,39 @@ internal sealed class ModuleReadiness : IModuleReadiness
         }
 
         int batch = Math.Min(ready.Length, MaxBatch);
+        long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
+
+        // Hold the wake descriptor for the whole wait: closing an eventfd removes it from the epoll
+        // set with whatever it had queued (fs/eventpoll.c's eventpoll_release), so a Dispose that
+        // rang it and closed it at once could leave this wait asleep for good.
+        bool held = false;
+        try
+        {
+            _wake.DangerousAddRef(ref held);
+        }
+        catch (ObjectDisposedException)
+        {
+            return _owner.Fail(SupStatus.ObjectDying, "Wait: the readiness set is closed");
+        }
+
+        try
+        {
+            return WaitHeld(ready, batch, deadline, cancellation);
+        }
+        finally
+        {
+            if (held)
+            {
+                _wake.DangerousRelease();
+            }
+        }
+    }
+
+    private int WaitHeld(Span<IoReady> ready, int batch, long deadline, CancellationToken cancellation)
+    {
         Span<uint> events = stackalloc uint[batch];
         Span<ulong> data = stackalloc ulong[batch];
         Span<byte> drain = stackalloc byte[sizeof(ulong)];
-        long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
 
         // The token's callback rings the wake descriptor; a cancelled or closed set answers at once.
         using CancellationTokenRegistration registration = cancellation.Register(static state => ((ModuleReadiness)state!).Wake(), this);
