@@ -6,7 +6,7 @@ namespace SupHost.Abi;
 /// sockets, and link settings, all non-blocking and held through <see cref="IModuleIoHandle"/>.
 /// Everything is the module's and is closed when it unloads. Every method returns 0 or a
 /// negative status and fills its out parameter only on success; <see cref="LastError"/> then says
-/// why a call failed. A module holds at most 4096 descriptors this way (-20 LimitReached beyond).
+/// why a call failed. A module holds at most 4096 descriptors this way (-20 LimitReached beyond; a handle is one, a readiness set two).
 /// </summary>
 /// <remarks>
 /// A network namespace is named as ip-netns(8) names it (/run/netns/NAME); null is the daemon's

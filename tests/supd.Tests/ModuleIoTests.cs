@@ -92,6 +92,36 @@ public sealed class ModuleIoTests : IDisposable
     }
 
     [Fact]
+    public void A_module_holds_at_most_4096_descriptors_and_gets_them_back_when_it_closes_them()
+    {
+        using SupClient client = _daemon.Connect();
+        int fds = _daemon.FdCount();
+        var io = new IoModule(client);
+        (int status, byte[] data) = io.CallRaw("Flood", 0, []);
+        Assert.Equal((int)SupStatus.LimitReached, status);
+        Assert.Equal(4096, BinaryPrimitives.ReadInt32LittleEndian(data));
+        Assert.Equal(
+            "opening an event: 4096 descriptors of module test-io are held; 1 more would exceed the daemon's limit of 4096",
+            Encoding.UTF8.GetString(data, 4, data.Length - 4));
+        Assert.Equal(fds + 4096, _daemon.FdCount());
+
+        // Others are served meanwhile; closed, the budget is whole again.
+        using (SupClient other = _daemon.Connect())
+        {
+            other.Nop();
+        }
+
+        io.Ok("Drain");
+        Assert.Equal(fds, _daemon.FdCount());
+        (int again, byte[] againData) = io.CallRaw("Flood", 0, []);
+        Assert.Equal((int)SupStatus.LimitReached, again);
+        Assert.Equal(4096, BinaryPrimitives.ReadInt32LittleEndian(againData));
+        io.Ok("Drain");
+        Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(io.Module));
+        Poll.Until(() => _daemon.FdCount() == fds, () => $"the daemon's descriptors to return to {fds} (now {_daemon.FdCount()})");
+    }
+
+    [Fact]
     public void A_tap_made_in_a_named_namespace_is_configured_carries_frames_both_ways_and_goes_with_its_module()
     {
         string ns = Namespace();

@@ -285,6 +285,43 @@ public sealed class IoModule : ISupModule
         return Answer(ref call, 0, answer);
     }
 
+    /// <summary>Creates events until the host refuses; answers the refusal's status, then the count (int32) and the message. The events stay open.</summary>
+    [SupEntryPoint]
+    public int Flood(ref ModuleCall call)
+    {
+        int count = 0;
+        int status;
+        while ((status = _host!.Io.CreateEvent(out IModuleIoHandle? handle)) == 0)
+        {
+            Keep(1_000_000 + (ulong)count++, handle);
+        }
+
+        byte[] message = Encoding.UTF8.GetBytes(_host.Io.LastError ?? string.Empty);
+        byte[] answer = new byte[4 + message.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(answer, count);
+        message.CopyTo(answer, 4);
+        BinaryPrimitives.WriteInt32LittleEndian(call.Output, status);
+        answer.AsSpan(0, Math.Min(answer.Length, call.Output.Length - 4)).CopyTo(call.Output[4..]);
+        call.OutputLength = 4 + Math.Min(answer.Length, call.Output.Length - 4);
+        return 0;
+    }
+
+    /// <summary>Closes what <see cref="Flood"/> opened.</summary>
+    [SupEntryPoint]
+    public int Drain(ref ModuleCall call)
+    {
+        lock (_lock)
+        {
+            foreach (ulong slot in _slots.Keys.Where(k => k >= 1_000_000).ToList())
+            {
+                _slots.Remove(slot, out IModuleIoHandle? handle);
+                handle!.Dispose();
+            }
+        }
+
+        return Answer(ref call, 0, []);
+    }
+
     private static string[] Parts(ReadOnlySpan<byte> input)
     {
         string[] parts = Encoding.UTF8.GetString(input).Split('|');

@@ -24,7 +24,7 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
     private static string? t_lastError;
 
     private readonly ILogger _logger;
-    private readonly Quota _descriptors = new("module descriptors", MaxDescriptors, MaxDescriptors, MaxDescriptors);
+    private readonly Quota _descriptors;
     private readonly Lock _lock = new();
     private readonly HashSet<ModuleIoHandle> _handles = [];
     private readonly HashSet<ModuleReadiness> _sets = [];
@@ -34,6 +34,9 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
     {
         Module = module;
         _logger = logger;
+
+        // One budget per module, counted as the module's own (session 0, the daemon's uid): only the total binds.
+        _descriptors = new Quota($"descriptors of module {module}", long.MaxValue, long.MaxValue, MaxDescriptors);
     }
 
     public string Module { get; }
