@@ -43,6 +43,13 @@ public interface IModuleIo
     /// <summary>Sets what <paramref name="settings"/> gives on the interface <paramref name="name"/> in <paramref name="networkNamespace"/>, in the order MTU, address, up/down.</summary>
     int ConfigureLink(string name, string? networkNamespace, LinkSettings settings);
 
+    /// <summary>
+    /// Moves the interface <paramref name="name"/> from <paramref name="networkNamespace"/> into
+    /// <paramref name="targetNamespace"/> (rtnetlink's IFLA_NET_NS_FD). A TAP moved keeps its handle
+    /// and goes, wherever it is, when the handle closes. The link arrives down there.
+    /// </summary>
+    int MoveLink(string name, string? networkNamespace, string targetNamespace);
+
     /// <summary>A connected pair of Unix sockets of <paramref name="type"/>.</summary>
     int CreateSocketPair(IoSocketType type, out IModuleIoHandle? first, out IModuleIoHandle? second);
 

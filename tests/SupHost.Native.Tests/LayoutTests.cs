@@ -26,6 +26,9 @@ public class LayoutTests
         Assert.Equal(40, Unsafe.SizeOf<Libc.ifreq>());
         Assert.Equal(20, Unsafe.SizeOf<Libc.sockaddr_ll>());
         Assert.Equal(16, Unsafe.SizeOf<Libc.packet_mreq>());
+        Assert.Equal(40, Unsafe.SizeOf<Libc.LinkNamespaceRequest>());
+        Assert.Equal(16, (int)Marshal.OffsetOf<Libc.LinkNamespaceRequest>(nameof(Libc.LinkNamespaceRequest.ifi_family)));
+        Assert.Equal(32, (int)Marshal.OffsetOf<Libc.LinkNamespaceRequest>(nameof(Libc.LinkNamespaceRequest.rta_len)));
     }
 
     [Fact]

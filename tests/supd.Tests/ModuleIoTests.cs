@@ -171,6 +171,42 @@ public sealed class ModuleIoTests : IDisposable
     }
 
     [Fact]
+    public void A_tap_moved_into_another_namespace_keeps_carrying_frames_there_and_goes_with_its_module()
+    {
+        string from = Namespace();
+        string to = Namespace();
+        string tap = "suptap" + Hex(3);
+        using SupClient client = _daemon.Connect();
+        int fds = _daemon.FdCount();
+        var io = new IoModule(client);
+        io.Ok("CreateTap", 1, $"{tap}|{from}");
+
+        (int missing, string missingWhy) = io.Call("MoveLink", 0, $"{tap}|{from}|{to}-gone");
+        Assert.Equal((int)SupStatus.NotFound, missing);
+        Assert.Contains($"opening the network namespace '{to}-gone' (/run/netns/{to}-gone) failed: ENOENT", missingWhy, StringComparison.Ordinal);
+
+        io.Ok("MoveLink", 0, $"{tap}|{from}|{to}");
+        Assert.NotEqual(0, Tool.Run("ip", "-n", from, "link", "show", "dev", tap).ExitCode);
+        io.Ok("Link", 0, $"{tap}|{to}|||1");
+        Assert.Contains("UP", Flags(Link(to, tap)));
+        _daemon.WaitForOutput($"Module test-io: link {tap} moved from network namespace {from} to network namespace {to}");
+
+        // The module's handle is the same device: its frame arrives in the new namespace.
+        long received = Link(to, tap, statistics: true).GetProperty("stats64").GetProperty("rx").GetProperty("packets").GetInt64();
+        byte[] frame = Frame(Convert.FromHexString("ffffffffffff"), Convert.FromHexString("02537570a002"), "after-the-move");
+        io.Ok("Write", 1, frame, operation: 10);
+        Poll.Until(
+            () => Link(to, tap, statistics: true).GetProperty("stats64").GetProperty("rx").GetProperty("packets").GetInt64() == received + 1,
+            "the new namespace to count the module's frame");
+
+        Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(io.Module));
+        Poll.Until(() => Tool.Run("ip", "-n", to, "link", "show", "dev", tap).ExitCode != 0, $"{tap} to be gone from {to}");
+        Poll.Until(() => _daemon.FdCount() == fds, () => $"the daemon's descriptors to return to {fds} (now {_daemon.FdCount()}: {_daemon.FdTargets()})");
+        using SupClient fresh = _daemon.Connect();
+        fresh.Nop();
+    }
+
+    [Fact]
     public void A_packet_socket_on_a_veth_receives_what_the_peer_sends_and_its_promiscuous_membership_ends_with_its_module()
     {
         string near = Namespace();

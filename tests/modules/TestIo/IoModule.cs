@@ -148,6 +148,14 @@ public sealed class IoModule : ISupModule
         return Answer(ref call, _host!.Io.ConfigureLink(parts[0], Namespace(parts), settings), []);
     }
 
+    /// <summary>Moves a link: the input is "name|namespace|target".</summary>
+    [SupEntryPoint]
+    public int MoveLink(ref ModuleCall call)
+    {
+        string[] parts = Parts(call.Input);
+        return Answer(ref call, _host!.Io.MoveLink(parts[0], Namespace(parts), parts[2]), []);
+    }
+
     /// <summary>Binds a Unix socket of the operation's type (1 stream, 2 datagram) to the input path, into the argument's slot.</summary>
     [SupEntryPoint]
     public int Listen(ref ModuleCall call)

@@ -22,4 +22,7 @@ internal static partial class IoLog
 
     [LoggerMessage(EventId = 3355, Level = LogLevel.Information, Message = "Module {Module}: link {Name} in {Namespace} set (MTU {Mtu}, address {Address}, up {Up}; empty: unchanged)")]
     public static partial void LinkConfigured(ILogger logger, string module, string name, string @namespace, int? mtu, string address, bool? up);
+
+    [LoggerMessage(EventId = 3356, Level = LogLevel.Information, Message = "Module {Module}: link {Name} moved from {Namespace} to network namespace {Target}")]
+    public static partial void LinkMoved(ILogger logger, string module, string name, string @namespace, string target);
 }

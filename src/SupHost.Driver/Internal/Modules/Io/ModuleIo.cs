@@ -227,6 +227,39 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
         return 0;
     }
 
+    public int MoveLink(string name, string? networkNamespace, string targetNamespace)
+    {
+        if (CheckLink(name, networkNamespace, "MoveLink") is int invalid)
+        {
+            return invalid;
+        }
+
+        if (!Libc.IsValidNetworkNamespaceName(targetNamespace))
+        {
+            return Fail(SupStatus.InvalidName, $"MoveLink: '{targetNamespace}' is not a network namespace name (1 to 64 letters, digits, '.', '_' or '-')");
+        }
+
+        Errno opened = Libc.TryOpenNetworkNamespace(targetNamespace, out SafeFd? target);
+        if (opened != Errno.None)
+        {
+            return Fail(ErrnoStatus.IoStatusOf(opened), $"MoveLink: opening the network namespace '{targetNamespace}' (/run/netns/{targetNamespace}) failed: {opened}");
+        }
+
+        using (target)
+        {
+            Errno errno = NamespaceThread.Run(networkNamespace, () => Libc.TryMoveLinkToNamespace(name, target!), Module, _logger, out string? step);
+            string where = Where(networkNamespace);
+            if (errno != Errno.None)
+            {
+                string what = errno == Errno.ENODEV ? $"there is no interface {name} in {where}" : $"{step ?? $"moving {name} from {where} to network namespace {targetNamespace} (RTM_NEWLINK)"} failed: {errno}";
+                return Fail(ErrnoStatus.IoStatusOf(errno), $"MoveLink: {what}");
+            }
+
+            IoLog.LinkMoved(_logger, Module, name, where, targetNamespace);
+            return 0;
+        }
+    }
+
     public int CreateSocketPair(IoSocketType type, out IModuleIoHandle? first, out IModuleIoHandle? second)
     {
         first = second = null;
