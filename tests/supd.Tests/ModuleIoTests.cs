@@ -225,12 +225,16 @@ public sealed class ModuleIoTests : IDisposable
 
         io.Ok("Link", 0, $"{veth}|{near}|||1");
         io.Ok("OpenPacket", 2, $"{veth}|{near}");
-        // The membership counts in the device's promiscuity (IFLA_PROMISCUITY), not in its user-set IFF_PROMISC.
-        Assert.Equal(1, Promiscuity(near, veth));
+        io.Ok("OpenPacket", 3, $"{veth}|{near}", operation: 1);
 
+        // Each membership counts in the device's promiscuity (IFLA_PROMISCUITY), not in its user-set IFF_PROMISC.
+        Assert.Equal(2, Promiscuity(near, veth));
+
+        // The plain socket reads the frame as sent; the PACKET_VNET_HDR one reads it behind a 10-byte virtio_net_hdr.
         byte[] frame = Frame(Convert.FromHexString("020000000077"), Convert.FromHexString("020000000078"), "over-the-veth");
         SendInNamespace(far, peer, frame);
         Poll.Until(() => ReadUntil(io, 2, 0, frame), "the packet socket to receive the peer's frame");
+        Poll.Until(() => ReadUntil(io, 3, 10, frame), "the vnet-header packet socket to receive the peer's frame");
 
         Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(io.Module));
         Poll.Until(() => Promiscuity(near, veth) == 0, $"{veth} to leave promiscuous mode");

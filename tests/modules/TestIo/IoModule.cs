@@ -124,12 +124,12 @@ public sealed class IoModule : ISupModule
         return Answer(ref call, status, []);
     }
 
-    /// <summary>Opens a promiscuous packet socket: the input is "interface|namespace", the slot the argument.</summary>
+    /// <summary>Opens a promiscuous packet socket: the input is "interface|namespace", the slot the argument; operation 1 asks for PACKET_VNET_HDR.</summary>
     [SupEntryPoint]
     public int OpenPacket(ref ModuleCall call)
     {
         string[] parts = Parts(call.Input);
-        int status = _host!.Io.OpenPacketSocket(parts[0], Namespace(parts), promiscuous: true, vnetHeader: false, out IModuleIoHandle? socket);
+        int status = _host!.Io.OpenPacketSocket(parts[0], Namespace(parts), promiscuous: true, vnetHeader: call.Operation == 1, out IModuleIoHandle? socket);
         Keep(call.Argument, socket);
         return Answer(ref call, status, []);
     }
