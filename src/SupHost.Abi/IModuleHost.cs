@@ -38,4 +38,7 @@ public interface IModuleHost
 
     /// <summary>Shared memory the clients map (arrives with the memory and GIP services).</summary>
     IModuleMemory Memory { get; }
+
+    /// <summary>Readiness sets, TAP devices, packet and Unix sockets, link settings (Abi 1.1).</summary>
+    IModuleIo Io { get; }
 }

@@ -7,6 +7,8 @@ public static partial class Libc
 {
     /// <summary>EPOLLIN: readable.</summary>
     public const uint EPOLLIN = 0x001;
+    /// <summary>EPOLLOUT: writable.</summary>
+    public const uint EPOLLOUT = 0x004;
     /// <summary>EPOLLERR: an error is pending (always reported).</summary>
     public const uint EPOLLERR = 0x008;
     /// <summary>EPOLLHUP: both directions are shut down (always reported).</summary>
@@ -19,6 +21,7 @@ public static partial class Libc
     private const int EPOLL_CLOEXEC = 0x80000;
     private const int EPOLL_CTL_ADD = 1;
     private const int EPOLL_CTL_DEL = 2;
+    private const int EPOLL_CTL_MOD = 3;
 
     /// <summary>struct epoll_event: packed on x86-64 (12 bytes), as the kernel's __EPOLL_PACKED says.</summary>
     [StructLayout(LayoutKind.Sequential, Pack = 4)]
@@ -54,6 +57,15 @@ public static partial class Libc
         using var epollLease = new FdLease(epoll);
         using var lease = new FdLease(fd);
         return epoll_ctl(epollLease.Raw, EPOLL_CTL_ADD, lease.Raw, &ev) == 0 ? Errno.None : (Errno)Marshal.GetLastPInvokeError();
+    }
+
+    /// <summary>Changes what <paramref name="fd"/> is watched for in <paramref name="epoll"/>; returns the errno (ENOENT when it is not in the set).</summary>
+    public static unsafe Errno EpollModify(SafeFd epoll, SafeFd fd, uint events, ulong data)
+    {
+        var ev = new epoll_event { events = events, data = data };
+        using var epollLease = new FdLease(epoll);
+        using var lease = new FdLease(fd);
+        return epoll_ctl(epollLease.Raw, EPOLL_CTL_MOD, lease.Raw, &ev) == 0 ? Errno.None : (Errno)Marshal.GetLastPInvokeError();
     }
 
     /// <summary>Removes <paramref name="fd"/> from <paramref name="epoll"/>; a descriptor not in the set is no error.</summary>

@@ -105,7 +105,7 @@ public static partial class Libc
     private static unsafe partial int socketpair(int domain, int type, int protocol, int* sv);
 
     [LibraryImport(LibraryName, EntryPoint = "bind", SetLastError = true)]
-    private static unsafe partial int bind(int fd, sockaddr_un* addr, uint len);
+    private static unsafe partial int bind(int fd, void* addr, uint len);
 
     [LibraryImport(LibraryName, EntryPoint = "connect", SetLastError = true)]
     private static unsafe partial int connect(int fd, sockaddr_un* addr, uint len);

@@ -190,4 +190,16 @@ public enum SupStatus
     /// already closed): the call's result is refused, and every descriptor of the reply was closed.
     /// </summary>
     DescriptorNotTransferable = -51,
+
+    /// <summary>
+    /// A module's non-blocking I/O found nothing to do now (EAGAIN): nothing to read, no room to
+    /// write, no connection waiting, a full backlog. Not a failure: wait for readiness and try again.
+    /// </summary>
+    WouldBlock = -53,
+
+    /// <summary>A module's I/O failed with an errno the other statuses do not name; the module's message gives the call and the errno.</summary>
+    IoFailed = -54,
+
+    /// <summary>A module's socket has no peer any more (EPIPE, ECONNRESET, ECONNREFUSED): the other end closed or nobody listens.</summary>
+    PeerClosed = -55,
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace SupHost.Native.Tests;
 
@@ -19,7 +20,48 @@ public class LayoutTests
         // <linux/aio_abi.h>
         Assert.Equal(64, Unsafe.SizeOf<Libc.iocb>());
         Assert.Equal(32, Unsafe.SizeOf<Libc.io_event>());
+
+        // <sys/epoll.h> (__EPOLL_PACKED), <net/if.h>, <linux/if_packet.h>
+        Assert.Equal(12, Unsafe.SizeOf<Libc.epoll_event>());
+        Assert.Equal(40, Unsafe.SizeOf<Libc.ifreq>());
+        Assert.Equal(20, Unsafe.SizeOf<Libc.sockaddr_ll>());
+        Assert.Equal(16, Unsafe.SizeOf<Libc.packet_mreq>());
+        Assert.Equal(40, Unsafe.SizeOf<Libc.LinkNamespaceRequest>());
+        Assert.Equal(16, (int)Marshal.OffsetOf<Libc.LinkNamespaceRequest>(nameof(Libc.LinkNamespaceRequest.ifi_family)));
+        Assert.Equal(32, (int)Marshal.OffsetOf<Libc.LinkNamespaceRequest>(nameof(Libc.LinkNamespaceRequest.rta_len)));
     }
+
+    [Fact]
+    public void Ifreq_puts_the_union_after_the_16_byte_name()
+    {
+        Assert.Equal(16, (int)Marshal.OffsetOf<Libc.ifreq>(nameof(Libc.ifreq.ifr_flags)));
+        Assert.Equal(16, (int)Marshal.OffsetOf<Libc.ifreq>(nameof(Libc.ifreq.ifr_ivalue)));
+        Assert.Equal(18, (int)Marshal.OffsetOf<Libc.ifreq>(nameof(Libc.ifreq.ifr_hwaddr_data)));
+        Assert.Equal(4, (int)Marshal.OffsetOf<Libc.sockaddr_ll>(nameof(Libc.sockaddr_ll.sll_ifindex)));
+        Assert.Equal(12, (int)Marshal.OffsetOf<Libc.sockaddr_ll>(nameof(Libc.sockaddr_ll.sll_addr)));
+    }
+
+    [Theory]
+    [InlineData("eth0", true)]
+    [InlineData("sw.a-b_1", true)]
+    [InlineData("fifteen-bytes15", true)]
+    [InlineData("sixteen-bytes-16", false)]
+    [InlineData("", false)]
+    [InlineData(".", false)]
+    [InlineData("..", false)]
+    [InlineData("a/b", false)]
+    [InlineData("a:b", false)]
+    [InlineData("a b", false)]
+    public void Interface_names_follow_dev_valid_name(string name, bool valid) => Assert.Equal(valid, Libc.IsValidInterfaceName(name));
+
+    [Theory]
+    [InlineData("red", true)]
+    [InlineData("supio-0a1b", true)]
+    [InlineData("../etc", false)]
+    [InlineData("a/b", false)]
+    [InlineData("..", false)]
+    [InlineData("", false)]
+    public void Namespace_names_cannot_leave_run_netns(string name, bool valid) => Assert.Equal(valid, Libc.IsValidNetworkNamespaceName(name));
 
     [Fact]
     public void Stat_reads_owner_and_mode()

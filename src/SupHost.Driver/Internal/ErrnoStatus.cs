@@ -27,6 +27,27 @@ internal static class ErrnoStatus
         _ => SupStatus.GeneralFailure,
     };
 
+    /// <summary>
+    /// The status a module's non-blocking I/O answers for <paramref name="errno"/> (IModuleIo): here
+    /// EAGAIN is <see cref="SupStatus.WouldBlock"/> (nothing to do now), not a limit, and a lost peer
+    /// is <see cref="SupStatus.PeerClosed"/>.
+    /// </summary>
+    public static SupStatus IoStatusOf(Errno errno) => errno switch
+    {
+        Errno.None => SupStatus.Success,
+        Errno.EAGAIN => SupStatus.WouldBlock,
+        Errno.EPIPE or Errno.ECONNRESET or Errno.ECONNREFUSED or Errno.ENOTCONN => SupStatus.PeerClosed,
+
+        // ENODEV: no such interface (SIOCGIFINDEX, bind of a packet socket); ENXIO: a TAP's link went.
+        Errno.ENODEV or Errno.ENXIO or Errno.ENOENT => SupStatus.NotFound,
+        Errno.EADDRINUSE or Errno.EBUSY or Errno.EEXIST => SupStatus.AlreadyExists,
+        Errno.EMSGSIZE => SupStatus.InvalidSize,
+        Errno.EMFILE or Errno.ENFILE or Errno.ENOMEM or Errno.ENOBUFS or Errno.ENOSPC => SupStatus.LimitReached,
+        Errno.EPERM or Errno.EACCES => SupStatus.PermissionDenied,
+        Errno.EINVAL => SupStatus.InvalidParameter,
+        _ => SupStatus.IoFailed,
+    };
+
     /// <summary>The status <paramref name="exception"/>'s errno answers.</summary>
     public static SupStatus StatusOf(NativeException exception) => StatusOf(exception.Errno);
 

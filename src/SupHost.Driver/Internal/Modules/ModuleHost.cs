@@ -97,6 +97,8 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
             timer.Stop();
         }
 
+        DisposeIo();
+
         // A lease the module forgot would keep a freed allocation mapped for the daemon's life.
         if (leases.Count > 0)
         {

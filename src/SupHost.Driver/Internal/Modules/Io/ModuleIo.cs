@@ -1,0 +1,539 @@
+using Microsoft.Extensions.Logging;
+using SupHost.Abi;
+using SupHost.Native;
+using SupHost.Protocol;
+
+namespace SupHost.Driver.Internal.Modules.Io;
+
+/// <summary>
+/// One module's I/O (<see cref="IModuleIo"/>): every handle and readiness set it opened, counted
+/// against its descriptor budget, and closed by <see cref="Dispose"/> when the module unloads
+/// (after its workers were stopped and its Terminate ran), which also removes its TAP devices.
+/// </summary>
+internal sealed class ModuleIo : IModuleIo, IDisposable
+{
+    /// <summary>The descriptors one module may hold through its I/O: handles, and two per readiness set.</summary>
+    public const int MaxDescriptors = 4096;
+
+    private const int MaxBacklog = 4096;
+    private const int MinMtu = 68;
+    private const int MaxMtu = 65535;
+    private const TapOffloads KnownOffloads = TapOffloads.Checksum | TapOffloads.TcpSegmentation4 | TapOffloads.TcpSegmentation6 | TapOffloads.TcpSegmentationEcn;
+
+    [ThreadStatic]
+    private static string? t_lastError;
+
+    private readonly ILogger _logger;
+    private readonly Quota _descriptors;
+    private readonly Lock _lock = new();
+    private readonly HashSet<ModuleIoHandle> _handles = [];
+    private readonly HashSet<ModuleReadiness> _sets = [];
+    private bool _disposed;
+
+    public ModuleIo(string module, ILogger logger)
+    {
+        Module = module;
+        _logger = logger;
+
+        // One budget per module, counted as the module's own (session 0, the daemon's uid): only the total binds.
+        _descriptors = new Quota($"descriptors of module {module}", long.MaxValue, long.MaxValue, MaxDescriptors);
+    }
+
+    public string Module { get; }
+
+    public string? LastError => t_lastError;
+
+    /// <summary>Descriptors held now (handles, and two per readiness set).</summary>
+    public long DescriptorsHeld => _descriptors.Held;
+
+    public int CreateReadiness(out IModuleReadiness? readiness)
+    {
+        readiness = null;
+        if (!Reserve(2, "a readiness set", out int refused))
+        {
+            return refused;
+        }
+
+        SafeFd? epoll = null;
+        SafeFd? wake = null;
+        ModuleReadiness set;
+        try
+        {
+            epoll = Libc.EpollCreate();
+            wake = Libc.CreateEvent();
+            set = new ModuleReadiness(this, epoll, wake);
+        }
+        catch (NativeException ex)
+        {
+            epoll?.Dispose();
+            wake?.Dispose();
+            _descriptors.Return(0, 0, 2);
+            return Fail(ErrnoStatus.IoStatusOf(ex.Errno), $"creating a readiness set failed: {ex.Message}");
+        }
+
+        lock (_lock)
+        {
+            if (!_disposed)
+            {
+                _sets.Add(set);
+                readiness = set;
+                return 0;
+            }
+        }
+
+        set.Dispose();
+        return Fail(SupStatus.ObjectDying, $"creating a readiness set: module {Module} is unloading");
+    }
+
+    public int CreateEvent(out IModuleIoHandle? handle)
+    {
+        handle = null;
+        if (!Reserve(1, "an event", out int refused))
+        {
+            return refused;
+        }
+
+        SafeFd fd;
+        try
+        {
+            fd = Libc.CreateEvent();
+        }
+        catch (NativeException ex)
+        {
+            _descriptors.Return(0, 0, 1);
+            return Fail(ErrnoStatus.IoStatusOf(ex.Errno), $"creating an event failed: {ex.Message}");
+        }
+
+        return Adopt(IoHandleKind.Event, "event", fd, null, out handle);
+    }
+
+    public int CreateTap(string name, string? networkNamespace, TapOffloads offloads, out IModuleIoHandle? tap)
+    {
+        tap = null;
+        if (CheckLink(name, networkNamespace, "CreateTap") is int invalid)
+        {
+            return invalid;
+        }
+
+        if ((offloads & ~KnownOffloads) != TapOffloads.None)
+        {
+            return Fail(SupStatus.InvalidParameter, $"CreateTap: offloads 0x{(int)offloads:x} have bits outside 0x{(int)KnownOffloads:x}");
+        }
+
+        if (!Reserve(1, $"TAP {name}", out int refused))
+        {
+            return refused;
+        }
+
+        // TapOffloads has the values of TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6 and TUN_F_TSO_ECN.
+        SafeFd? fd = null;
+        Errno errno = NamespaceThread.Run(networkNamespace, () => Libc.TryCreateTap(name, vnetHeader: true, (uint)offloads, out fd), Module, _logger, out string? step);
+        string where = Where(networkNamespace);
+        if (errno != Errno.None)
+        {
+            _descriptors.Return(0, 0, 1);
+            return Fail(ErrnoStatus.IoStatusOf(errno), $"CreateTap: {step ?? $"creating TAP {name} in {where} (/dev/net/tun, TUNSETIFF, TUNSETOFFLOAD)"} failed: {errno}");
+        }
+
+        IoLog.TapCreated(_logger, Module, name, where);
+        return Adopt(IoHandleKind.Tap, $"tap {name} in {where}", fd!, null, out tap);
+    }
+
+    public int OpenPacketSocket(string interfaceName, string? networkNamespace, bool promiscuous, bool vnetHeader, out IModuleIoHandle? socket)
+    {
+        socket = null;
+        if (CheckLink(interfaceName, networkNamespace, "OpenPacketSocket") is int invalid)
+        {
+            return invalid;
+        }
+
+        if (!Reserve(1, $"a packet socket on {interfaceName}", out int refused))
+        {
+            return refused;
+        }
+
+        SafeFd? fd = null;
+        Errno errno = NamespaceThread.Run(networkNamespace, () => Libc.TryOpenPacketSocket(interfaceName, promiscuous, vnetHeader, out fd, out _), Module, _logger, out string? step);
+        string where = Where(networkNamespace);
+        if (errno != Errno.None)
+        {
+            _descriptors.Return(0, 0, 1);
+            string what = errno == Errno.ENODEV ? $"there is no interface {interfaceName} in {where}" : $"{step ?? $"opening a packet socket on {interfaceName} in {where}"} failed: {errno}";
+            return Fail(ErrnoStatus.IoStatusOf(errno), $"OpenPacketSocket: {what}");
+        }
+
+        IoLog.PacketSocketOpened(_logger, Module, interfaceName, where, promiscuous, vnetHeader);
+        return Adopt(IoHandleKind.PacketSocket, $"packet socket on {interfaceName} in {where}", fd!, null, out socket);
+    }
+
+    public int ConfigureLink(string name, string? networkNamespace, LinkSettings settings)
+    {
+        if (CheckLink(name, networkNamespace, "ConfigureLink") is int invalid)
+        {
+            return invalid;
+        }
+
+        if (settings is null)
+        {
+            return Fail(SupStatus.InvalidParameter, "ConfigureLink: no settings");
+        }
+
+        if (settings.Mtu is int mtu && mtu is < MinMtu or > MaxMtu)
+        {
+            return Fail(SupStatus.InvalidParameter, $"ConfigureLink: MTU {mtu} is outside {MinMtu} to {MaxMtu}");
+        }
+
+        byte[]? mac = settings.MacAddress?.ToArray();
+        if (mac is not null && (mac.Length != 6 || (mac[0] & 1) != 0 || mac.All(b => b == 0)))
+        {
+            return Fail(SupStatus.InvalidParameter, $"ConfigureLink: the address {Convert.ToHexString(mac)} is not a unicast Ethernet address (six bytes, not all zero, the first byte's low bit clear)");
+        }
+
+        string failed = string.Empty;
+        Errno errno = NamespaceThread.Run(
+            networkNamespace,
+            () =>
+            {
+                // The control socket must be made in the namespace: netdevice(7) requests act on the socket's.
+                using SafeFd control = Libc.InterfaceControlSocket();
+                Errno result = Errno.None;
+                if (settings.Mtu is int newMtu && (result = Libc.TrySetInterfaceMtu(control, name, newMtu)) != Errno.None)
+                {
+                    failed = $"setting MTU {newMtu} (SIOCSIFMTU)";
+                }
+                else if (mac is not null && (result = Libc.TrySetInterfaceMac(control, name, mac)) != Errno.None)
+                {
+                    failed = "setting the address (SIOCSIFHWADDR)";
+                }
+                else if (settings.Up is bool up && (result = Libc.TrySetInterfaceUp(control, name, up)) != Errno.None)
+                {
+                    failed = $"setting it {(up ? "up" : "down")} (SIOCSIFFLAGS)";
+                }
+
+                return result;
+            },
+            Module,
+            _logger,
+            out string? step);
+        string where = Where(networkNamespace);
+        if (errno != Errno.None)
+        {
+            string what = errno == Errno.ENODEV ? $"there is no interface {name} in {where}" : $"{step ?? $"{failed} on {name} in {where}"} failed: {errno}";
+            return Fail(ErrnoStatus.IoStatusOf(errno), $"ConfigureLink: {what}");
+        }
+
+        string address = mac is null ? "unchanged" : Convert.ToHexString(mac);
+        IoLog.LinkConfigured(_logger, Module, name, where, settings.Mtu, address, settings.Up);
+        return 0;
+    }
+
+    public int MoveLink(string name, string? networkNamespace, string targetNamespace)
+    {
+        if (CheckLink(name, networkNamespace, "MoveLink") is int invalid)
+        {
+            return invalid;
+        }
+
+        if (!Libc.IsValidNetworkNamespaceName(targetNamespace))
+        {
+            return Fail(SupStatus.InvalidName, $"MoveLink: '{targetNamespace}' is not a network namespace name (1 to 64 letters, digits, '.', '_' or '-')");
+        }
+
+        Errno opened = Libc.TryOpenNetworkNamespace(targetNamespace, out SafeFd? target);
+        if (opened != Errno.None)
+        {
+            return Fail(ErrnoStatus.IoStatusOf(opened), $"MoveLink: opening the network namespace '{targetNamespace}' (/run/netns/{targetNamespace}) failed: {opened}");
+        }
+
+        using (target)
+        {
+            Errno errno = NamespaceThread.Run(networkNamespace, () => Libc.TryMoveLinkToNamespace(name, target!), Module, _logger, out string? step);
+            string where = Where(networkNamespace);
+            if (errno != Errno.None)
+            {
+                string what = errno == Errno.ENODEV ? $"there is no interface {name} in {where}" : $"{step ?? $"moving {name} from {where} to network namespace {targetNamespace} (RTM_NEWLINK)"} failed: {errno}";
+                return Fail(ErrnoStatus.IoStatusOf(errno), $"MoveLink: {what}");
+            }
+
+            IoLog.LinkMoved(_logger, Module, name, where, targetNamespace);
+            return 0;
+        }
+    }
+
+    public int CreateSocketPair(IoSocketType type, out IModuleIoHandle? first, out IModuleIoHandle? second)
+    {
+        first = second = null;
+        if (SocketType(type, "CreateSocketPair", out int native, out IoHandleKind kind) is int invalid)
+        {
+            return invalid;
+        }
+
+        if (!Reserve(2, "a socket pair", out int refused))
+        {
+            return refused;
+        }
+
+        Errno errno = Libc.TrySocketPairNonBlocking(native, out SafeFd? a, out SafeFd? b);
+        if (errno != Errno.None)
+        {
+            _descriptors.Return(0, 0, 2);
+            return Fail(ErrnoStatus.IoStatusOf(errno), $"CreateSocketPair: socketpair failed: {errno}");
+        }
+
+        int status = Adopt(kind, $"unix {type} pair (first)", a!, null, out first);
+        if (status != 0)
+        {
+            b!.Dispose();
+            _descriptors.Return(0, 0, 1);
+            return status;
+        }
+
+        status = Adopt(kind, $"unix {type} pair (second)", b!, null, out second);
+        if (status != 0)
+        {
+            first!.Dispose();
+            first = null;
+        }
+
+        return status;
+    }
+
+    public int Listen(IoSocketType type, string path, int backlog, out IModuleIoHandle? socket)
+    {
+        socket = null;
+        if (SocketType(type, "Listen", out int native, out IoHandleKind kind) is int invalid)
+        {
+            return invalid;
+        }
+
+        if (!Libc.IsValidUnixPath(path))
+        {
+            return Fail(SupStatus.InvalidName, $"Listen: the path '{path}' must have 1 to {Libc.MaxUnixPathBytes} bytes and no NUL");
+        }
+
+        if (backlog is < 1 or > MaxBacklog)
+        {
+            return Fail(SupStatus.InvalidParameter, $"Listen: backlog {backlog} is outside 1 to {MaxBacklog}");
+        }
+
+        if (!Reserve(1, $"a socket on {path}", out int refused))
+        {
+            return refused;
+        }
+
+        Errno errno = Libc.TryBindUnixNonBlocking(native, path, backlog, out SafeFd? fd);
+        if (errno != Errno.None)
+        {
+            _descriptors.Return(0, 0, 1);
+            return Fail(ErrnoStatus.IoStatusOf(errno), $"Listen: binding {path} failed: {errno}");
+        }
+
+        return Adopt(kind == IoHandleKind.UnixStream ? IoHandleKind.UnixListener : kind, $"unix {type} {path}", fd!, path, out socket);
+    }
+
+    public int Connect(IoSocketType type, string path, out IModuleIoHandle? socket)
+    {
+        socket = null;
+        if (SocketType(type, "Connect", out int native, out IoHandleKind kind) is int invalid)
+        {
+            return invalid;
+        }
+
+        if (!Libc.IsValidUnixPath(path))
+        {
+            return Fail(SupStatus.InvalidName, $"Connect: the path '{path}' must have 1 to {Libc.MaxUnixPathBytes} bytes and no NUL");
+        }
+
+        if (!Reserve(1, $"a connection to {path}", out int refused))
+        {
+            return refused;
+        }
+
+        Errno errno = Libc.TryConnectUnixNonBlocking(native, path, out SafeFd? fd);
+        if (errno != Errno.None)
+        {
+            _descriptors.Return(0, 0, 1);
+            SupStatus status = ErrnoStatus.IoStatusOf(errno);
+            return status == SupStatus.WouldBlock ? (int)status : Fail(status, $"Connect: connecting to {path} failed: {errno}");
+        }
+
+        return Adopt(kind, $"unix {type} to {path}", fd!, null, out socket);
+    }
+
+    /// <summary>Accepts one connection on <paramref name="listener"/> (<see cref="IModuleIoHandle.Accept"/>).</summary>
+    public int Accept(ModuleIoHandle listener, out IModuleIoHandle? connection)
+    {
+        connection = null;
+        if (!Reserve(1, $"a connection on {listener.Name}", out int refused))
+        {
+            return refused;
+        }
+
+        Errno errno;
+        SafeFd? fd;
+        try
+        {
+            errno = Libc.TryAcceptNonBlocking(listener.Fd, out fd);
+        }
+        catch (ObjectDisposedException)
+        {
+            _descriptors.Return(0, 0, 1);
+            return Fail(SupStatus.ObjectDying, $"accept on {listener.Name}: the handle is closed");
+        }
+
+        if (errno != Errno.None)
+        {
+            _descriptors.Return(0, 0, 1);
+            SupStatus status = ErrnoStatus.IoStatusOf(errno);
+            return status == SupStatus.WouldBlock ? (int)status : Fail(status, $"accept on {listener.Name} failed: {errno}");
+        }
+
+        return Adopt(IoHandleKind.UnixStream, $"connection on {listener.Name}", fd!, null, out connection);
+    }
+
+    /// <summary>Records <paramref name="message"/> as this thread's <see cref="LastError"/>, logs it (Debug) and returns <paramref name="status"/>.</summary>
+    public int Fail(SupStatus status, string message)
+    {
+        t_lastError = message;
+        IoLog.Failed(_logger, Module, message);
+        return (int)status;
+    }
+
+    /// <summary>A handle was closed: its descriptor goes back to the budget and it leaves every set.</summary>
+    public void OnClosed(ModuleIoHandle handle)
+    {
+        List<ModuleReadiness> sets;
+        lock (_lock)
+        {
+            if (!_handles.Remove(handle))
+            {
+                return;
+            }
+
+            sets = [.. _sets];
+        }
+
+        _descriptors.Return(0, 0, 1);
+        foreach (ModuleReadiness set in sets)
+        {
+            set.Forget(handle);
+        }
+    }
+
+    /// <summary>A readiness set was closed: its two descriptors go back to the budget.</summary>
+    public void OnClosed(ModuleReadiness set)
+    {
+        lock (_lock)
+        {
+            if (!_sets.Remove(set))
+            {
+                return;
+            }
+        }
+
+        _descriptors.Return(0, 0, 2);
+    }
+
+    /// <summary>Closes every set (ending running waits) and every handle the module left open; then refuses new ones.</summary>
+    public void Dispose()
+    {
+        List<ModuleReadiness> sets;
+        List<ModuleIoHandle> handles;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            sets = [.. _sets];
+            handles = [.. _handles];
+        }
+
+        if (sets.Count + handles.Count > 0)
+        {
+            IoLog.HandlesLeft(_logger, Module, handles.Count, sets.Count);
+        }
+
+        foreach (ModuleReadiness set in sets)
+        {
+            set.Dispose();
+        }
+
+        foreach (ModuleIoHandle handle in handles)
+        {
+            handle.Dispose();
+        }
+    }
+
+    private static string Where(string? networkNamespace) => networkNamespace is null ? "the daemon's network namespace" : $"network namespace {networkNamespace}";
+
+    private bool Reserve(int count, string what, out int status)
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                status = Fail(SupStatus.ObjectDying, $"opening {what}: module {Module} is unloading");
+                return false;
+            }
+        }
+
+        if (!_descriptors.TryTake(0, 0, count, out string? message))
+        {
+            status = Fail(SupStatus.LimitReached, $"opening {what}: {message}");
+            return false;
+        }
+
+        status = 0;
+        return true;
+    }
+
+    /// <summary>Wraps a reserved descriptor in a handle the module holds; closes it when the module is unloading.</summary>
+    private int Adopt(IoHandleKind kind, string name, SafeFd fd, string? socketPath, out IModuleIoHandle? handle)
+    {
+        var adopted = new ModuleIoHandle(this, kind, name, fd, socketPath);
+        lock (_lock)
+        {
+            if (!_disposed)
+            {
+                _handles.Add(adopted);
+                handle = adopted;
+                return 0;
+            }
+        }
+
+        // Not in _handles, so OnClosed returns nothing: give the reservation back here.
+        adopted.Dispose();
+        _descriptors.Return(0, 0, 1);
+        handle = null;
+        return Fail(SupStatus.ObjectDying, $"opening {name}: module {Module} is unloading");
+    }
+
+    private int? CheckLink(string name, string? networkNamespace, string call)
+    {
+        if (!Libc.IsValidInterfaceName(name))
+        {
+            return Fail(SupStatus.InvalidName, $"{call}: '{name}' is not an interface name (1 to {Libc.InterfaceNameSize - 1} bytes, no '/', ':' or white space)");
+        }
+
+        if (networkNamespace is not null && !Libc.IsValidNetworkNamespaceName(networkNamespace))
+        {
+            return Fail(SupStatus.InvalidName, $"{call}: '{networkNamespace}' is not a network namespace name (1 to 64 letters, digits, '.', '_' or '-')");
+        }
+
+        return null;
+    }
+
+    private int? SocketType(IoSocketType type, string call, out int native, out IoHandleKind kind)
+    {
+        (native, kind) = type switch
+        {
+            IoSocketType.Stream => (Libc.SOCK_STREAM, IoHandleKind.UnixStream),
+            IoSocketType.Datagram => (Libc.SOCK_DGRAM, IoHandleKind.UnixDatagram),
+            _ => (0, IoHandleKind.Invalid),
+        };
+        return kind == IoHandleKind.Invalid ? Fail(SupStatus.InvalidParameter, $"{call}: socket type {(int)type} is neither Stream (1) nor Datagram (2)") : null;
+    }
+}

@@ -1,0 +1,200 @@
+using SupHost.Abi;
+using SupHost.Native;
+using SupHost.Protocol;
+
+namespace SupHost.Driver.Internal.Modules.Io;
+
+/// <summary>
+/// A descriptor a module holds (<see cref="IModuleIoHandle"/>): the <see cref="SafeFd"/> never
+/// leaves the daemon; every operation is one non-blocking call whose errno becomes a status.
+/// </summary>
+internal sealed class ModuleIoHandle : IModuleIoHandle
+{
+    private readonly ModuleIo _owner;
+    private readonly string? _socketPath;
+    private int _closed;
+
+    public ModuleIoHandle(ModuleIo owner, IoHandleKind kind, string name, SafeFd fd, string? socketPath)
+    {
+        _owner = owner;
+        Kind = kind;
+        Name = name;
+        Fd = fd;
+        _socketPath = socketPath;
+    }
+
+    public IoHandleKind Kind { get; }
+
+    public string Name { get; }
+
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>The descriptor, for the readiness sets of the same module.</summary>
+    internal SafeFd Fd { get; }
+
+    internal ModuleIo Owner => _owner;
+
+    public int Read(Span<byte> buffer)
+    {
+        if (IsClosed)
+        {
+            return Closed("read");
+        }
+
+        try
+        {
+            return Result(Libc.TryRead(Fd, buffer, out int read), read, "read");
+        }
+        catch (ObjectDisposedException)
+        {
+            return Closed("read");
+        }
+    }
+
+    public int Read(ReadOnlySpan<Memory<byte>> buffers)
+    {
+        if (Vectors(buffers.Length, "read") is int refused)
+        {
+            return refused;
+        }
+
+        try
+        {
+            return Result(Libc.TryReadVector(Fd, buffers, out int read), read, "readv");
+        }
+        catch (ObjectDisposedException)
+        {
+            return Closed("readv");
+        }
+    }
+
+    public int Write(ReadOnlySpan<byte> data)
+    {
+        if (IsClosed)
+        {
+            return Closed("write");
+        }
+
+        try
+        {
+            return Result(Libc.TryWrite(Fd, data, out int written), written, "write");
+        }
+        catch (ObjectDisposedException)
+        {
+            return Closed("write");
+        }
+    }
+
+    public int Write(ReadOnlySpan<ReadOnlyMemory<byte>> buffers)
+    {
+        if (Vectors(buffers.Length, "write") is int refused)
+        {
+            return refused;
+        }
+
+        try
+        {
+            return Result(Libc.TryWriteVector(Fd, buffers, out int written), written, "writev");
+        }
+        catch (ObjectDisposedException)
+        {
+            return Closed("writev");
+        }
+    }
+
+    public int Signal()
+    {
+        if (Kind != IoHandleKind.Event)
+        {
+            return WrongKind("Signal", IoHandleKind.Event);
+        }
+
+        // eventfd(2): a write of 1 that would pass 0xfffffffffffffffe is EAGAIN on a non-blocking
+        // descriptor: the event stays signalled, so that is WouldBlock, not a failure.
+        ulong one = 1;
+        int result = Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<ulong>(in one)));
+        return result >= 0 ? 0 : result;
+    }
+
+    public long Consume()
+    {
+        if (Kind != IoHandleKind.Event)
+        {
+            return WrongKind("Consume", IoHandleKind.Event);
+        }
+
+        ulong count = 0;
+        int result = Read(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new Span<ulong>(ref count)));
+        return result >= 0 ? (long)Math.Min(count, long.MaxValue) : result;
+    }
+
+    public int Accept(out IModuleIoHandle? connection)
+    {
+        connection = null;
+        if (Kind != IoHandleKind.UnixListener)
+        {
+            return WrongKind("Accept", IoHandleKind.UnixListener);
+        }
+
+        return IsClosed ? Closed("accept") : _owner.Accept(this, out connection);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        {
+            return;
+        }
+
+        Fd.Dispose();
+        if (_socketPath is not null)
+        {
+            // The path was made by this handle's bind; unix(7): it stays until unlinked.
+            try
+            {
+                File.Delete(_socketPath);
+            }
+            catch (IOException)
+            {
+                // Gone or replaced meanwhile: nothing of ours to remove.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Likewise.
+            }
+        }
+
+        _owner.OnClosed(this);
+    }
+
+    private int? Vectors(int count, string call)
+    {
+        if (IsClosed)
+        {
+            return Closed(call);
+        }
+
+        if (count is < 1 or > Libc.MaxIoVectors)
+        {
+            return _owner.Fail(SupStatus.InvalidParameter, $"{call} on {Name}: {count} buffers; 1 to {Libc.MaxIoVectors} are allowed");
+        }
+
+        return null;
+    }
+
+    private int Result(Errno errno, int transferred, string call)
+    {
+        if (errno == Errno.None)
+        {
+            return transferred;
+        }
+
+        SupStatus status = ErrnoStatus.IoStatusOf(errno);
+        return status == SupStatus.WouldBlock ? (int)status : _owner.Fail(status, $"{call} on {Name} failed: {errno}");
+    }
+
+    private int Closed(string call) => _owner.Fail(SupStatus.ObjectDying, $"{call} on {Name}: the handle is closed");
+
+    private int WrongKind(string call, IoHandleKind wanted) =>
+        _owner.Fail(SupStatus.InvalidParameter, $"{call} on {Name}: it is a {Kind} handle; {call} takes a {wanted}");
+}
