@@ -13,6 +13,8 @@ public static partial class Libc
     public const int PROT_WRITE = 2;
 
     private const int MAP_SHARED = 0x01;
+    private const int MAP_NORESERVE = 0x4000;
+    private const int MADV_DONTNEED = 4;
     private const uint MFD_CLOEXEC = 0x1;
     private const uint MFD_ALLOW_SEALING = 0x2;
     private const int F_ADD_SEALS = 1033;
@@ -35,6 +37,9 @@ public static partial class Libc
 
     [LibraryImport(LibraryName, EntryPoint = "munmap", SetLastError = true)]
     private static partial int munmap(nint addr, nuint length);
+
+    [LibraryImport(LibraryName, EntryPoint = "madvise", SetLastError = true)]
+    private static partial int madvise(nint addr, nuint length, int advice);
 
     [LibraryImport(LibraryName, EntryPoint = "mprotect", SetLastError = true)]
     private static partial int mprotect(nint addr, nuint length, int prot);
@@ -137,6 +142,56 @@ public static partial class Libc
         }
 
         return new MappedMemory(address, length);
+    }
+
+    /// <summary>
+    /// Reserves <paramref name="length"/> bytes of private anonymous memory without committing
+    /// swap for it (MAP_NORESERVE): no page is resident until it is written, so a buffer of the
+    /// largest size a peer may send costs nothing until it does. Null when the kernel refuses
+    /// (ENOMEM: the address space, or strict overcommit).
+    /// </summary>
+    public static MappedMemory? TryReserveAnonymous(long length)
+    {
+        nint address = mmap(0, (nuint)length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (address == -1)
+        {
+            var errno = (Errno)Marshal.GetLastPInvokeError();
+            return errno == Errno.ENOMEM ? null : throw new NativeException("mmap", errno);
+        }
+
+        return new MappedMemory(address, length);
+    }
+
+    /// <summary>
+    /// Gives the pages of a private anonymous mapping from <paramref name="offset"/> (page-aligned)
+    /// for <paramref name="length"/> bytes (rounded up to whole pages, within the mapping) back to
+    /// the kernel (madvise MADV_DONTNEED): they read as zero afterwards and are resident no more.
+    /// </summary>
+    public static void Discard(MappedMemory memory, long offset, long length)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        long end = Math.Min(memory.Length, (offset + length + 4095) & ~4095L);
+        if (end <= offset)
+        {
+            return;
+        }
+
+        bool added = false;
+        try
+        {
+            memory.DangerousAddRef(ref added);
+            if (madvise(memory.DangerousGetHandle() + (nint)offset, (nuint)(end - offset), MADV_DONTNEED) != 0)
+            {
+                throw NativeException.FromLastError("madvise(MADV_DONTNEED)");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                memory.DangerousRelease();
+            }
+        }
     }
 
     /// <summary>Unmaps a mapping; only <see cref="MappedMemory"/> calls this.</summary>

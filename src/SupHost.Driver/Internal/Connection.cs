@@ -15,10 +15,13 @@ namespace SupHost.Driver.Internal;
 /// cancels <see cref="Session.Closing"/>, which module calls get as their token.
 /// </summary>
 /// <remarks>
-/// Buffers: a connection keeps only <see cref="SmallBuffer"/> bytes for requests and as much for
-/// replies. A larger request or reply gets a private anonymous mapping for its length, unmapped
-/// once the reply is sent, so an idle connection that once sent a big datagram holds nothing of it.
-/// The request's length is learnt first with MSG_PEEK | MSG_TRUNC (recv(2)).
+/// Buffers: requests are received, in one recvmsg(2), into a per-connection reservation of the
+/// largest request (MAP_NORESERVE: only the pages a datagram fills become resident), and the pages
+/// past the first <see cref="SmallBuffer"/> bytes are given back (MADV_DONTNEED) after any request
+/// that used them, so an idle connection that once sent a big datagram holds nothing of it. Where
+/// the reservation is refused, the request's length is learnt first with MSG_PEEK | MSG_TRUNC and a
+/// larger request gets a mapping of its own. Replies: <see cref="SmallBuffer"/> bytes, or a private
+/// mapping for a larger output, unmapped once the reply is sent.
 /// </remarks>
 internal sealed class Connection
 {
@@ -28,6 +31,7 @@ internal sealed class Connection
     private readonly SupDriver _driver;
     private readonly ILogger _logger;
     private readonly SafeFd _fd;
+    private MappedMemory? _requestArea;
     private readonly CancellationTokenSource _closing;
     private readonly Thread _thread;
     private readonly long _connectedAt = Stopwatch.GetTimestamp();
@@ -105,6 +109,7 @@ internal sealed class Connection
 
     private unsafe void Serve()
     {
+        _requestArea = Libc.TryReserveAnonymous((_driver.Options.MaxRequestSize + 4095) & ~4095L);
         byte* smallRequest = (byte*)NativeMemory.Alloc(SmallBuffer);
         byte* smallReply = (byte*)NativeMemory.Alloc(SmallBuffer);
         var fds = new List<SafeFd>();
@@ -145,6 +150,7 @@ internal sealed class Connection
         {
             NativeMemory.Free(smallRequest);
             NativeMemory.Free(smallReply);
+            _requestArea?.Dispose();
             _driver.Monitor.Unwatch(this, _fd);
             CancelQuietly();
             _fd.Dispose();
@@ -156,44 +162,24 @@ internal sealed class Connection
     /// <summary>Receives, dispatches and answers one request; returns why the connection ends, or null to go on.</summary>
     private unsafe string? ServeOne(byte* smallRequest, byte* smallReply, List<SafeFd> fds)
     {
-        // Learn the datagram's length without taking it (nor its descriptors).
-        ReceiveResult peeked = Libc.ReceiveMessage(_fd, smallRequest, ProtocolConstants.HeaderSize, null, ReceiveOptions.Peek);
-        if (peeked.Error != Errno.None)
+        MappedMemory? largeReply = null;
+        ReceiveResult received = ReceiveRequest(smallRequest, fds, out byte* request, out int capacity, out MappedMemory? largeRequest, out bool outOfMemory);
+        if (received.Error != Errno.None)
         {
-            return peeked.Error == Errno.EAGAIN && !Session.Handshaken ? HandshakeTimedOut() : $"receive failed: {peeked.Error}";
+            largeRequest?.Dispose();
+            return received.Error == Errno.EAGAIN && !Session.Handshaken ? HandshakeTimedOut() : $"receive failed: {received.Error}";
         }
 
         // Zero bytes are the end of the connection, or an empty datagram (SOCK_SEQPACKET reads
         // both as 0): the peer's hang-up tells them apart, and an empty datagram is answered.
-        if (peeked.Length == 0 && !peeked.Truncated && Libc.PeerHungUp(_fd))
+        if (received.Length == 0 && !received.Truncated && Libc.PeerHungUp(_fd))
         {
+            largeRequest?.Dispose();
             return "the client closed the connection";
         }
 
-        MappedMemory? largeRequest = null;
-        MappedMemory? largeReply = null;
         try
         {
-            byte* request = smallRequest;
-            int capacity = SmallBuffer;
-            bool outOfMemory = false;
-            if (peeked.Length > SmallBuffer && peeked.Length <= _driver.Options.MaxRequestSize)
-            {
-                largeRequest = Libc.TryMapAnonymous(peeked.Length);
-                outOfMemory = largeRequest is null;
-                if (largeRequest is not null)
-                {
-                    request = (byte*)largeRequest.DangerousGetHandle();
-                    capacity = peeked.Length;
-                }
-            }
-
-            ReceiveResult received = Libc.ReceiveMessage(_fd, request, capacity, fds);
-            if (received.Error != Errno.None)
-            {
-                return $"receive failed: {received.Error}";
-            }
-
             var requestBytes = new ReadOnlySpan<byte>(request, Math.Min(received.Length, capacity));
 
             // The reply buffer: what the request may be answered with, or an error message.
@@ -252,7 +238,53 @@ internal sealed class Connection
         {
             largeRequest?.Dispose();
             largeReply?.Dispose();
+
+            // A request that filled pages past the small buffer gives them back at once.
+            if (_requestArea is not null && received.Length > SmallBuffer)
+            {
+                Libc.Discard(_requestArea, SmallBuffer, Math.Min(received.Length, capacity) - SmallBuffer);
+            }
         }
+    }
+
+    /// <summary>
+    /// Receives the next request and its descriptors: in one call into the reservation, or, without
+    /// one, after a peek at its length into the small buffer or a mapping of its own
+    /// (<paramref name="outOfMemory"/> when that mapping was refused).
+    /// </summary>
+    private unsafe ReceiveResult ReceiveRequest(byte* smallRequest, List<SafeFd> fds, out byte* request, out int capacity, out MappedMemory? largeRequest, out bool outOfMemory)
+    {
+        largeRequest = null;
+        outOfMemory = false;
+        if (_requestArea is not null)
+        {
+            // One receive of the whole datagram and its descriptors into the reservation.
+            request = (byte*)_requestArea.DangerousGetHandle();
+            capacity = (int)Math.Min(_requestArea.Length, _driver.Options.MaxRequestSize);
+            return Libc.ReceiveMessage(_fd, request, capacity, fds);
+        }
+
+        // No reservation: learn the datagram's length without taking it (nor its descriptors).
+        request = smallRequest;
+        capacity = SmallBuffer;
+        ReceiveResult peeked = Libc.ReceiveMessage(_fd, smallRequest, ProtocolConstants.HeaderSize, null, ReceiveOptions.Peek);
+        if (peeked.Error != Errno.None)
+        {
+            return peeked;
+        }
+
+        if (peeked.Length > SmallBuffer && peeked.Length <= _driver.Options.MaxRequestSize)
+        {
+            largeRequest = Libc.TryMapAnonymous(peeked.Length);
+            outOfMemory = largeRequest is null;
+            if (largeRequest is not null)
+            {
+                request = (byte*)largeRequest.DangerousGetHandle();
+                capacity = peeked.Length;
+            }
+        }
+
+        return Libc.ReceiveMessage(_fd, request, capacity, fds);
     }
 
     /// <summary>
