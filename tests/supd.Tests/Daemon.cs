@@ -152,6 +152,10 @@ public sealed class Daemon : IDisposable
         }
     });
 
+    /// <summary>The daemon's mappings of shared-memory allocations (lines of /proc/PID/maps naming a suphost memfd).</summary>
+    public int MemfdMappings() =>
+        File.ReadLines($"/proc/{Pid}/maps").Count(l => l.Contains("/memfd:suphost-", StringComparison.Ordinal));
+
     /// <summary>The daemon's resident set (VmRSS of /proc/PID/status), in KiB.</summary>
     public long ResidentKiB() => long.Parse(
         File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))["VmRSS:".Length..].Trim().Split(' ')[0],

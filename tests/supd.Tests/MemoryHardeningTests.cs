@@ -22,7 +22,7 @@ public class MemoryHardeningTests
 
         using (SupClient client = daemon.Connect())
         {
-            ulong module = LoadTestModule(client);
+            ulong module = Modules.Loaded(client, "test-memory");
             using SharedMemory memory = client.AllocatePages(2);
             memory.Span[0] = 0x5a;
 
@@ -76,7 +76,7 @@ public class MemoryHardeningTests
                 Assert.True(reply.Status == SupStatus.Success, $"protecting page {page}: {reply.Status} {reply.Message}");
             }
 
-            Assert.Equal(before.MemfdMappings + 1, MemfdMappings(daemon));
+            Assert.Equal(before.MemfdMappings + 1, daemon.MemfdMappings());
             int allLines = File.ReadLines($"/proc/{daemon.Pid}/maps").Count();
             Assert.True(allLines < allLinesBefore + 1000, $"the daemon has {allLines} mappings, {allLinesBefore} before");
         }
@@ -129,7 +129,7 @@ public class MemoryHardeningTests
 
         using (SupClient client = daemon.Connect())
         {
-            ulong module = LoadTestModule(client);
+            ulong module = Modules.Loaded(client, "test-memory");
             ulong lease = client.GetSymbol(module, "Lease");
             ulong writeLeased = client.GetSymbol(module, "WriteLeased");
             ulong endLease = client.GetSymbol(module, "EndLease");
@@ -155,10 +155,10 @@ public class MemoryHardeningTests
             memory.Dispose();
             Assert.Empty(client.ListMemory());
             Assert.Equal([1, .. "leased"u8], client.CallModule(client.GetSymbol(module, "ReadLeased"), 0, 0, [], 7).Payload);
-            Assert.Equal(before.MemfdMappings + 1, MemfdMappings(daemon));
+            Assert.Equal(before.MemfdMappings + 1, daemon.MemfdMappings());
             Assert.Equal(4, probe.QueryStatus().PagesHeld);
             client.CallModule(endLease, 0, 0);
-            Poll.Until(() => MemfdMappings(daemon) == before.MemfdMappings && probe.QueryStatus().PagesHeld == 0, "the lease's end to unmap the freed allocation");
+            Poll.Until(() => daemon.MemfdMappings() == before.MemfdMappings && probe.QueryStatus().PagesHeld == 0, "the lease's end to unmap the freed allocation");
 
             // A lease the module still holds when it is unloaded is ended by the daemon.
             SharedMemory again = client.AllocatePages(1);
@@ -180,7 +180,7 @@ public class MemoryHardeningTests
 
         using (SupClient client = daemon.Connect())
         {
-            ulong module = LoadTestModule(client);
+            ulong module = Modules.Loaded(client, "test-memory");
             ulong writeKept = client.GetSymbol(module, "WriteKept");
 
             // Defect 8: the Memory<byte> a module kept pointed into the unmapped allocation.
@@ -194,7 +194,7 @@ public class MemoryHardeningTests
             // The same once the session that held the memory has ended.
             using (SupClient other = daemon.Connect())
             {
-                ulong theirs = LoadTestModule(other);
+                ulong theirs = Modules.Loaded(other, "test-memory");
                 SharedMemory held = other.AllocatePages(4);
                 other.CallModule(other.GetSymbol(theirs, "Keep"), 0, held.Handle);
             }
@@ -305,21 +305,12 @@ public class MemoryHardeningTests
         using SharedMemory largest = client.AllocatePages(12);
     }
 
-    private static ulong LoadTestModule(SupClient client)
-    {
-        ulong module = client.OpenModule("test-memory").Handle;
-        client.LoadModule(module);
-        return module;
-    }
-
     private static string AllocateAs(TestUser user, Daemon daemon, uint pages, bool locked)
     {
         (int _, string stdout, string stderr) = user.Run(Tool.PeerCommand("alloc", daemon.RunDir, pages.ToString(CultureInfo.InvariantCulture), locked ? "lock" : "nolock"));
         return stdout.Trim() + (stderr.Length > 0 ? $" ({stderr.Trim()})" : string.Empty);
     }
 
-    private static int MemfdMappings(Daemon daemon) =>
-        File.ReadLines($"/proc/{daemon.Pid}/maps").Count(l => l.Contains("/memfd:suphost-", StringComparison.Ordinal));
 
     /// <summary>The daemon's locked memory (VmLck in /proc/PID/status, proc(5)), in KiB.</summary>
     private static long LockedKb(Daemon daemon)
@@ -331,7 +322,7 @@ public class MemoryHardeningTests
     private sealed record Baseline(int Fds, int MemfdMappings, int Objects, int Allocations, long LockedKb)
     {
         public static Baseline Measure(Daemon daemon, SupClient probe) =>
-            new(CountFds(daemon), MemoryHardeningTests.MemfdMappings(daemon), probe.QueryStatus().ObjectsByType.Values.Sum(), probe.ListMemory().Count, MemoryHardeningTests.LockedKb(daemon));
+            new(CountFds(daemon), daemon.MemfdMappings(), probe.QueryStatus().ObjectsByType.Values.Sum(), probe.ListMemory().Count, MemoryHardeningTests.LockedKb(daemon));
 
         /// <summary>
         /// The daemon's descriptors less the runtime's own files (Daemon.FdCount), and less the
@@ -356,7 +347,7 @@ public class MemoryHardeningTests
         /// </summary>
         public static Baseline MeasureAfterModuleLoad(Daemon daemon, SupClient probe)
         {
-            Assert.Equal(SupStatus.ModuleUnloaded, probe.FreeModule(LoadTestModule(probe)));
+            Assert.Equal(SupStatus.ModuleUnloaded, probe.FreeModule(Modules.Loaded(probe, "test-memory")));
             return Measure(daemon, probe);
         }
 

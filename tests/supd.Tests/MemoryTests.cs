@@ -75,7 +75,7 @@ public class MemoryTests
         using SupClient observer = daemon.Connect();
         observer.ListMemory();
         int fdsBefore = daemon.FdCount();
-        int mapsBefore = MemfdMappings(daemon);
+        int mapsBefore = daemon.MemfdMappings();
 
         (Process peer, uint sessionId) = Tool.StartHoldingPeer("hold-memory", daemon.RunDir, "16");
         using (peer)
@@ -87,13 +87,13 @@ public class MemoryTests
             (int code, string table, _) = Tool.Supctl("memory", "--run-dir", daemon.RunDir);
             Assert.Equal(0, code);
             Assert.Contains($"{held.Handle}  {sessionId}        16     yes", table, StringComparison.Ordinal);
-            Assert.Equal(mapsBefore + 1, MemfdMappings(daemon));
+            Assert.Equal(mapsBefore + 1, daemon.MemfdMappings());
             peer.Kill();
             peer.WaitForExit();
         }
 
         Poll.Until(() => observer.ListMemory().Count == 0, "the killed client's allocation to go");
-        Poll.Until(() => daemon.FdCount() == fdsBefore && MemfdMappings(daemon) == mapsBefore, () => $"descriptors {daemon.FdCount()} (was {fdsBefore}) and memfd mappings {MemfdMappings(daemon)} (was {mapsBefore}) to return");
+        Poll.Until(() => daemon.FdCount() == fdsBefore && daemon.MemfdMappings() == mapsBefore, () => $"descriptors {daemon.FdCount()} (was {fdsBefore}) and memfd mappings {daemon.MemfdMappings()} (was {mapsBefore}) to return");
     }
 
     [Fact]
@@ -141,7 +141,4 @@ public class MemoryTests
         Assert.Contains("WROTE first page", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("WROTE second page", stdout, StringComparison.Ordinal);
     }
-
-    private static int MemfdMappings(Daemon daemon) =>
-        File.ReadLines($"/proc/{daemon.Pid}/maps").Count(l => l.Contains("/memfd:suphost-", StringComparison.Ordinal));
 }

@@ -21,7 +21,7 @@ public class ModuleDescriptorTests
 
         using (SupClient client = daemon.Connect())
         {
-            ulong module = LoadTestModule(client);
+            ulong module = Modules.Loaded(client, "test-memory");
             using SafeFd doorbell = Libc.CreateEvent();
             (SafeFd mine, SafeFd theirs) = Libc.SocketPair(Libc.SOCK_SEQPACKET);
             using (mine)
@@ -79,7 +79,7 @@ public class ModuleDescriptorTests
 
         using (SupClient client = daemon.Connect())
         {
-            ulong module = LoadTestModule(client);
+            ulong module = Modules.Loaded(client, "test-memory");
             ulong exchange = client.GetSymbol(module, "Exchange");
             SafeFd[] many = [.. Enumerable.Range(0, ProtocolConstants.MaxDescriptorsPerCall + 1).Select(_ => Libc.CreateEvent())];
             try
@@ -162,7 +162,7 @@ public class ModuleDescriptorTests
         Baseline before = Baseline.MeasureAfterModuleLoad(daemon, probe);
         using (SupClient client = daemon.Connect())
         {
-            ulong module = LoadTestModule(client);
+            ulong module = Modules.Loaded(client, "test-memory");
             SupException refused = Assert.Throws<SupException>(() => client.CallModule(client.GetSymbol(module, "ReplyForeign"), 0, 0, [], 0, [], out _));
             Assert.Equal(SupStatus.DescriptorNotTransferable, refused.Status);
             Assert.Contains("reply descriptor 0 is not one the daemon made", refused.Message, StringComparison.Ordinal);
@@ -172,27 +172,18 @@ public class ModuleDescriptorTests
         before.AssertRestored(daemon, probe);
     }
 
-    private static ulong LoadTestModule(SupClient client)
-    {
-        ulong module = client.OpenModule("test-memory").Handle;
-        client.LoadModule(module);
-        return module;
-    }
-
-    private static int MemfdMappings(Daemon daemon) =>
-        File.ReadLines($"/proc/{daemon.Pid}/maps").Count(l => l.Contains("/memfd:suphost-", StringComparison.Ordinal));
 
     private sealed record Baseline(int Fds, int MemfdMappings, int Objects, int Allocations, long DescriptorsHeld)
     {
         public static Baseline Measure(Daemon daemon, SupClient probe)
         {
             StatusInfo status = probe.QueryStatus();
-            return new(CountFds(daemon), ModuleDescriptorTests.MemfdMappings(daemon), status.ObjectsByType.Values.Sum(), probe.ListMemory().Count, status.DescriptorsHeld);
+            return new(CountFds(daemon), daemon.MemfdMappings(), status.ObjectsByType.Values.Sum(), probe.ListMemory().Count, status.DescriptorsHeld);
         }
 
         public static Baseline MeasureAfterModuleLoad(Daemon daemon, SupClient probe)
         {
-            Assert.Equal(SupStatus.ModuleUnloaded, probe.FreeModule(LoadTestModule(probe)));
+            Assert.Equal(SupStatus.ModuleUnloaded, probe.FreeModule(Modules.Loaded(probe, "test-memory")));
             return Measure(daemon, probe);
         }
 
