@@ -156,10 +156,11 @@ public sealed class Daemon : IDisposable
     public int MemfdMappings() =>
         File.ReadLines($"/proc/{Pid}/maps").Count(l => l.Contains("/memfd:suphost-", StringComparison.Ordinal));
 
-    /// <summary>The daemon's resident set (VmRSS of /proc/PID/status), in KiB.</summary>
-    public long ResidentKiB() => long.Parse(
-        File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))["VmRSS:".Length..].Trim().Split(' ')[0],
-        System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>The daemon's resident set (VmRSS of /proc/PID/status, proc(5)), in KiB.</summary>
+    public long ResidentKiB() => StatusKiB("VmRSS:");
+
+    /// <summary>The daemon's locked memory (VmLck of /proc/PID/status), in KiB.</summary>
+    public long LockedKiB() => StatusKiB("VmLck:");
 
     /// <summary>What the daemon's descriptors point at, for a failure message.</summary>
     public string FdTargets() => string.Join(", ", Directory.GetFileSystemEntries($"/proc/{Pid}/fd")
@@ -212,4 +213,8 @@ public sealed class Daemon : IDisposable
             _output.AppendLine(line);
         }
     }
+
+    private long StatusKiB(string field) => long.Parse(
+        File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith(field, StringComparison.Ordinal))[field.Length..].Trim().Split(' ')[0],
+        System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -24,7 +24,7 @@ public class EventHardeningTests
         using Daemon daemon = Daemon.Start();
         using SupClient observer = daemon.Connect();
         observer.ListObjects();
-        Baseline before = Baseline.Of(daemon, observer);
+        DaemonBaseline before = DaemonBaseline.Measure(daemon, observer);
 
         using (SupClient client = Connect(daemon))
         {
@@ -75,7 +75,7 @@ public class EventHardeningTests
         }
 
         // The client went: its events, its session and the daemon's descriptors go with it.
-        Poll.Until(() => Baseline.Of(daemon, observer) == before, () => $"the daemon to return to {before}; it is at {Baseline.Of(daemon, observer)}: {daemon.FdTargets()}");
+        Poll.Until(() => DaemonBaseline.Measure(daemon, observer) == before, () => $"the daemon to return to {before}; it is at {DaemonBaseline.Measure(daemon, observer)}: {daemon.FdTargets()}");
         using SupClient fresh = daemon.Connect();
         using EventSemaphore again = fresh.CreateEvent();
         Call(fresh, SupFunction.EventSignal, again.Handle);
@@ -113,7 +113,7 @@ public class EventHardeningTests
         using Daemon daemon = Daemon.StartWithConfig("""{ "Supd": { "MaxDescriptorsPerSession": 100000, "MaxDescriptorsPerUid": 1000000, "MaxObjectsPerSession": 100000 } }""");
         using SupClient probe = daemon.Connect();
         long budget = probe.QueryStatus().DescriptorBudget;
-        Baseline before = Baseline.Of(daemon, probe);
+        DaemonBaseline before = DaemonBaseline.Measure(daemon, probe);
 
         var attackers = Enumerable.Range(0, 5).Select(_ => daemon.Connect()).ToList();
         try
@@ -162,7 +162,7 @@ public class EventHardeningTests
             attackers.ForEach(a => a.Dispose());
         }
 
-        Poll.Until(() => Baseline.Of(daemon, probe) == before, () => $"the daemon to return to {before}; it is at {Baseline.Of(daemon, probe)}", timeoutMs: 60_000);
+        Poll.Until(() => DaemonBaseline.Measure(daemon, probe) == before, () => $"the daemon to return to {before}; it is at {DaemonBaseline.Measure(daemon, probe)}", timeoutMs: 60_000);
         using SupClient fresh = daemon.Connect();
         using EventSemaphore ev = fresh.CreateEvent();
     }
@@ -173,7 +173,7 @@ public class EventHardeningTests
         using Daemon daemon = Daemon.Start();
         using SupClient client = daemon.Connect();
         using SupClient probe = daemon.Connect();
-        Baseline before = Baseline.Of(daemon, probe);
+        DaemonBaseline before = DaemonBaseline.Measure(daemon, probe);
         string limits = File.ReadLines($"/proc/{daemon.Pid}/limits").Single(l => l.StartsWith("Max open files", StringComparison.Ordinal));
         string[] fields = limits["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
@@ -194,7 +194,7 @@ public class EventHardeningTests
             SetDescriptorLimit(daemon.Pid, fields[0], fields[1]);
         }
 
-        Assert.Equal(before, Baseline.Of(daemon, probe));
+        Assert.Equal(before, DaemonBaseline.Measure(daemon, probe));
         using EventSemaphore ev = client.CreateEvent();
         Assert.Equal(1, probe.QueryStatus().DescriptorsHeld);
     }
@@ -213,16 +213,5 @@ public class EventHardeningTests
         byte[] input = new byte[HandleRequest.Size];
         new HandleRequest(handle).Write(input);
         client.Call(function, input, 0);
-    }
-
-    /// <summary>What a session can leave behind in the daemon: descriptors, shared mappings, locked memory, objects, held descriptors.</summary>
-    private readonly record struct Baseline(int Fds, int SharedMappings, string LockedKb, int Objects, long DescriptorsHeld)
-    {
-        public static Baseline Of(Daemon daemon, SupClient observer) => new(
-            daemon.FdCount(),
-            File.ReadLines($"/proc/{daemon.Pid}/maps").Count(l => l.Contains("/memfd:suphost-", StringComparison.Ordinal)),
-            File.ReadLines($"/proc/{daemon.Pid}/status").Single(l => l.StartsWith("VmLck:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
-            observer.ListObjects().Count,
-            observer.QueryStatus().DescriptorsHeld);
     }
 }

@@ -18,7 +18,7 @@ public class MemoryHardeningTests
     {
         using Daemon daemon = Daemon.Start();
         using SupClient probe = daemon.Connect();
-        Baseline before = Baseline.MeasureAfterModuleLoad(daemon, probe);
+        DaemonBaseline before = DaemonBaseline.MeasureAfterModuleLoad(daemon, probe);
 
         using (SupClient client = daemon.Connect())
         {
@@ -52,7 +52,7 @@ public class MemoryHardeningTests
     {
         using Daemon daemon = Daemon.Start();
         using SupClient probe = daemon.Connect();
-        Baseline before = Baseline.Measure(daemon, probe);
+        DaemonBaseline before = DaemonBaseline.Measure(daemon, probe);
         int allLinesBefore = File.ReadLines($"/proc/{daemon.Pid}/maps").Count();
 
         // Raw requests: the client library would split this process's own mapping as well.
@@ -89,7 +89,7 @@ public class MemoryHardeningTests
     {
         using Daemon daemon = Daemon.StartWithConfig("""{ "Supd": { "MaxAllocationsTotal": 3 } }""");
         using SupClient probe = daemon.Connect();
-        Baseline before = Baseline.Measure(daemon, probe);
+        DaemonBaseline before = DaemonBaseline.Measure(daemon, probe);
         using (SupClient client = daemon.Connect())
         {
             var held = new List<SharedMemory> { client.AllocatePages(1), client.AllocatePages(1) };
@@ -125,7 +125,7 @@ public class MemoryHardeningTests
     {
         using Daemon daemon = Daemon.Start();
         using SupClient probe = daemon.Connect();
-        Baseline before = Baseline.MeasureAfterModuleLoad(daemon, probe);
+        DaemonBaseline before = DaemonBaseline.MeasureAfterModuleLoad(daemon, probe);
 
         using (SupClient client = daemon.Connect())
         {
@@ -176,7 +176,7 @@ public class MemoryHardeningTests
     {
         using Daemon daemon = Daemon.Start();
         using SupClient probe = daemon.Connect();
-        Baseline before = Baseline.MeasureAfterModuleLoad(daemon, probe);
+        DaemonBaseline before = DaemonBaseline.MeasureAfterModuleLoad(daemon, probe);
 
         using (SupClient client = daemon.Connect())
         {
@@ -219,7 +219,7 @@ public class MemoryHardeningTests
             using Daemon daemon = Daemon.Start("--group", group);
             user.AddToGroup(group);
             using SupClient probe = daemon.Connect();
-            Baseline before = Baseline.Measure(daemon, probe);
+            DaemonBaseline before = DaemonBaseline.Measure(daemon, probe);
 
             using (SupClient first = daemon.Connect())
             using (SupClient second = daemon.Connect())
@@ -258,7 +258,7 @@ public class MemoryHardeningTests
     {
         using Daemon daemon = Daemon.StartWithConfig("""{ "Supd": { "MaxLockedPages": 8 } }""");
         using SupClient probe = daemon.Connect();
-        Baseline before = Baseline.Measure(daemon, probe);
+        DaemonBaseline before = DaemonBaseline.Measure(daemon, probe);
 
         using (SupClient client = daemon.Connect())
         {
@@ -272,19 +272,19 @@ public class MemoryHardeningTests
 
             // Defect 11: the lock was refused as "RLIMIT_MEMLOCK" yet left the pages locked.
             held[0].Lock();
-            Assert.Equal(before.LockedKb + 16, LockedKb(daemon));
+            Assert.Equal(before.LockedKiB + 16, daemon.LockedKiB());
             held[1].Lock();
-            Assert.Equal(before.LockedKb + 32, LockedKb(daemon));
+            Assert.Equal(before.LockedKiB + 32, daemon.LockedKiB());
             SupException refused = Assert.Throws<SupException>(() => held[2].Lock());
             Assert.Equal(SupStatus.LimitReached, refused.Status);
             Assert.Contains("8 locked pages are held; 4 more would exceed the daemon's limit of 8", refused.Message, StringComparison.Ordinal);
-            Assert.Equal(before.LockedKb + 32, LockedKb(daemon));
+            Assert.Equal(before.LockedKiB + 32, daemon.LockedKiB());
 
             // Unlocking unlocks what was locked, and frees the count for another.
             held[0].Lock(false);
-            Assert.Equal(before.LockedKb + 16, LockedKb(daemon));
+            Assert.Equal(before.LockedKiB + 16, daemon.LockedKiB());
             held[2].Lock();
-            Assert.Equal(before.LockedKb + 32, LockedKb(daemon));
+            Assert.Equal(before.LockedKiB + 32, daemon.LockedKiB());
             held.ForEach(m => m.Dispose());
         }
 
@@ -309,55 +309,5 @@ public class MemoryHardeningTests
     {
         (int _, string stdout, string stderr) = user.Run(Tool.PeerCommand("alloc", daemon.RunDir, pages.ToString(CultureInfo.InvariantCulture), locked ? "lock" : "nolock"));
         return stdout.Trim() + (stderr.Length > 0 ? $" ({stderr.Trim()})" : string.Empty);
-    }
-
-
-    /// <summary>The daemon's locked memory (VmLck in /proc/PID/status, proc(5)), in KiB.</summary>
-    private static long LockedKb(Daemon daemon)
-    {
-        string line = File.ReadLines($"/proc/{daemon.Pid}/status").Single(l => l.StartsWith("VmLck:", StringComparison.Ordinal));
-        return long.Parse(line["VmLck:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-    }
-
-    private sealed record Baseline(int Fds, int MemfdMappings, int Objects, int Allocations, long LockedKb)
-    {
-        public static Baseline Measure(Daemon daemon, SupClient probe) =>
-            new(CountFds(daemon), daemon.MemfdMappings(), probe.QueryStatus().ObjectsByType.Values.Sum(), probe.ListMemory().Count, MemoryHardeningTests.LockedKb(daemon));
-
-        /// <summary>
-        /// The daemon's descriptors less the runtime's own files (Daemon.FdCount), and less the
-        /// symbol files the runtime opens and keeps once it first formats a stack trace with
-        /// line numbers (a module's exception does that).
-        /// </summary>
-        private static int CountFds(Daemon daemon) => daemon.FdCount() - Directory.GetFileSystemEntries($"/proc/{daemon.Pid}/fd").Count(f =>
-        {
-            try
-            {
-                return new FileInfo(f).LinkTarget?.EndsWith(".pdb", StringComparison.Ordinal) == true;
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-        });
-
-        /// <summary>
-        /// The baseline once the test module has been loaded and unloaded: what the runtime keeps
-        /// open after a first load (the module directory's files) is not the memory's.
-        /// </summary>
-        public static Baseline MeasureAfterModuleLoad(Daemon daemon, SupClient probe)
-        {
-            Assert.Equal(SupStatus.ModuleUnloaded, probe.FreeModule(Modules.Loaded(probe, "test-memory")));
-            return Measure(daemon, probe);
-        }
-
-        /// <summary>Waits for the daemon to give everything back, then checks that a fresh session is served.</summary>
-        public void AssertRestored(Daemon daemon, SupClient probe)
-        {
-            Poll.Until(() => Measure(daemon, probe) is var now && now.Fds <= Fds && now with { Fds = Fds } == this, () => $"the daemon to return to {this}; it is at {Measure(daemon, probe)} ({daemon.FdTargets()})");
-            using SupClient fresh = daemon.Connect();
-            using SharedMemory memory = fresh.AllocatePages(1, locked: true);
-            memory.Span[0] = 1;
-        }
     }
 }

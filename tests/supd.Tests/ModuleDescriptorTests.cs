@@ -17,7 +17,7 @@ public class ModuleDescriptorTests
     {
         using Daemon daemon = Daemon.Start();
         using SupClient probe = daemon.Connect();
-        Baseline before = Baseline.MeasureAfterModuleLoad(daemon, probe);
+        DaemonBaseline before = DaemonBaseline.MeasureAfterModuleLoad(daemon, probe);
 
         using (SupClient client = daemon.Connect())
         {
@@ -75,7 +75,7 @@ public class ModuleDescriptorTests
     {
         using Daemon daemon = Daemon.Start();
         using SupClient probe = daemon.Connect();
-        Baseline before = Baseline.MeasureAfterModuleLoad(daemon, probe);
+        DaemonBaseline before = DaemonBaseline.MeasureAfterModuleLoad(daemon, probe);
 
         using (SupClient client = daemon.Connect())
         {
@@ -111,7 +111,7 @@ public class ModuleDescriptorTests
     {
         using Daemon daemon = Daemon.Start();
         using SupClient probe = daemon.Connect();
-        Baseline before = Baseline.Measure(daemon, probe);
+        DaemonBaseline before = DaemonBaseline.Measure(daemon, probe);
         using (var raw = new RawSession(Path.Combine(daemon.RunDir, ProtocolConstants.FullSocketName)))
         {
             Assert.Equal(SupStatus.Success, raw.Handshake().Status);
@@ -129,7 +129,7 @@ public class ModuleDescriptorTests
     {
         using Daemon daemon = Daemon.Start("--verbose");
         using SupClient probe = daemon.Connect();
-        Baseline before = Baseline.MeasureAfterModuleLoad(daemon, probe);
+        DaemonBaseline before = DaemonBaseline.MeasureAfterModuleLoad(daemon, probe);
 
         using (var raw = new RawSession(Path.Combine(daemon.RunDir, ProtocolConstants.FullSocketName)))
         {
@@ -159,7 +159,7 @@ public class ModuleDescriptorTests
     {
         using Daemon daemon = Daemon.Start();
         using SupClient probe = daemon.Connect();
-        Baseline before = Baseline.MeasureAfterModuleLoad(daemon, probe);
+        DaemonBaseline before = DaemonBaseline.MeasureAfterModuleLoad(daemon, probe);
         using (SupClient client = daemon.Connect())
         {
             ulong module = Modules.Loaded(client, "test-memory");
@@ -170,41 +170,5 @@ public class ModuleDescriptorTests
         }
 
         before.AssertRestored(daemon, probe);
-    }
-
-
-    private sealed record Baseline(int Fds, int MemfdMappings, int Objects, int Allocations, long DescriptorsHeld)
-    {
-        public static Baseline Measure(Daemon daemon, SupClient probe)
-        {
-            StatusInfo status = probe.QueryStatus();
-            return new(CountFds(daemon), daemon.MemfdMappings(), status.ObjectsByType.Values.Sum(), probe.ListMemory().Count, status.DescriptorsHeld);
-        }
-
-        public static Baseline MeasureAfterModuleLoad(Daemon daemon, SupClient probe)
-        {
-            Assert.Equal(SupStatus.ModuleUnloaded, probe.FreeModule(Modules.Loaded(probe, "test-memory")));
-            return Measure(daemon, probe);
-        }
-
-        public void AssertRestored(Daemon daemon, SupClient probe)
-        {
-            Poll.Until(() => Measure(daemon, probe) is var now && now.Fds <= Fds && now with { Fds = Fds } == this, () => $"the daemon to return to {this}; it is at {Measure(daemon, probe)} ({daemon.FdTargets()})");
-            using SupClient fresh = daemon.Connect();
-            fresh.Nop();
-        }
-
-        /// <summary>The daemon's descriptors less the symbol files the runtime keeps once it formatted a stack trace.</summary>
-        private static int CountFds(Daemon daemon) => daemon.FdCount() - Directory.GetFileSystemEntries($"/proc/{daemon.Pid}/fd").Count(f =>
-        {
-            try
-            {
-                return new FileInfo(f).LinkTarget?.EndsWith(".pdb", StringComparison.Ordinal) == true;
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-        });
     }
 }
