@@ -26,6 +26,31 @@ public interface IModuleIo
     int CreateEvent(out IModuleIoHandle? handle);
 
     /// <summary>
+    /// An <see cref="IoHandleKind.Event"/> handle over the event semaphore <paramref name="eventHandle"/>
+    /// that <paramref name="holder"/> holds (a client's, or one <see cref="IModuleEvents.Create"/>
+    /// made for it), so that a readiness set wakes when the client signals it: a client's doorbell
+    /// (Abi 1.1). <see cref="IModuleIoHandle.Signal"/> signals the event as
+    /// <see cref="IModuleEvents.Signal"/> does; <see cref="IModuleIoHandle.Consume"/> takes its counter
+    /// (the client's waiter then sees none); Read and Write are refused. The handle closes by itself
+    /// (leaving every set, -21 ObjectDying after) when the session closes the event or ends.
+    /// 0, -14 InvalidHandle when the holder holds no such event, -20 LimitReached.
+    /// </summary>
+    int OpenEvent(ISessionIdentity holder, ulong eventHandle, out IModuleIoHandle? handle);
+
+    /// <summary>
+    /// Takes a descriptor a client sent with a call (<see cref="ModuleCall.Descriptors"/>) into a
+    /// handle (Abi 1.1): a connected Unix stream or datagram socket, an AF_PACKET socket, or a TAP
+    /// (/dev/net/tun with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR and a 10-byte header). The client keeps
+    /// sharing the open file (and may change its O_NONBLOCK), so every read and write on an adopted
+    /// handle is RWF_NOWAIT and never blocks whatever the client did. <paramref name="descriptor"/>
+    /// is consumed (disposed) whatever the result; on success its count moves from the session's
+    /// descriptors to the module's. 0; -2 InvalidParameter for any other descriptor (a listener, a
+    /// TUN, a regular file: the message says what it is); -21 ObjectDying when it was taken or
+    /// closed already; -20 LimitReached.
+    /// </summary>
+    int Adopt(ModuleDescriptor descriptor, out IModuleIoHandle? handle);
+
+    /// <summary>
     /// Creates the TAP <paramref name="name"/> (1 to 15 bytes) in <paramref name="networkNamespace"/>
     /// with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR: every frame read or written starts with a 10-byte
     /// virtio_net_hdr. <paramref name="offloads"/> go to TUNSETOFFLOAD. The device goes when the handle closes.

@@ -203,6 +203,12 @@ public sealed class EventManager : IDisposable
         }
     }
 
+    /// <summary>The signaller, for a module's handle over an event (IModuleIo.OpenEvent).</summary>
+    internal EventSignaller Signaller => _signaller;
+
+    /// <summary>The event <paramref name="holder"/> holds as <paramref name="handle"/>, or null.</summary>
+    internal EventEntry? Find(IObjectHolder holder, ulong handle) => Held(holder, handle);
+
     private EventEntry? Held(IObjectHolder holder, ulong handle) => _objects.Resolve(holder, handle)?.Payload as EventEntry;
 
     private static string NotHeld(ulong handle) => $"handle 0x{handle:x16} is not an event this session holds";

@@ -51,6 +51,8 @@ public enum Errno
     EOVERFLOW = 75,
     /// <summary>Too many levels of symbolic links (also: O_NOFOLLOW met a link).</summary>
     ELOOP = 40,
+    /// <summary>File descriptor in bad state (TUNGETIFF on a /dev/net/tun descriptor with no interface attached).</summary>
+    EBADFD = 77,
     /// <summary>Message too long.</summary>
     EMSGSIZE = 90,
     /// <summary>Operation not supported.</summary>

@@ -12,6 +12,12 @@ public readonly record struct FileStatus(uint Mode, uint UserId, uint GroupId, l
     private const uint S_IFREG = 0x8000;
     private const uint S_IFLNK = 0xa000;
 
+    /// <summary>S_IFSOCK: the file type of a socket.</summary>
+    public const uint SocketType = 0xc000;
+
+    /// <summary>S_IFCHR: the file type of a character device.</summary>
+    public const uint CharacterDeviceType = 0x2000;
+
     /// <summary>The permission bits (07777).</summary>
     public uint Permissions => Mode & 0xfff;
 

@@ -130,6 +130,14 @@ public static partial class Libc
         return request;
     }
 
+    /// <summary>The interface name a request came back with (NUL-terminated within IFNAMSIZ).</summary>
+    internal static unsafe string InterfaceName(ifreq* request)
+    {
+        var bytes = new ReadOnlySpan<byte>(request->ifr_name, InterfaceNameSize);
+        int end = bytes.IndexOf((byte)0);
+        return Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
+    }
+
     internal static unsafe Errno InterfaceIoctl(SafeFd fd, uint request, ifreq* argument)
     {
         using var lease = new FdLease(fd);

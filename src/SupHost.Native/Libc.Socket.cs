@@ -29,6 +29,9 @@ public static partial class Libc
 
     private const int SOL_SOCKET = 1;
     private const int SO_PEERCRED = 17;
+    private const int SO_TYPE = 3;
+    private const int SO_ACCEPTCONN = 30;
+    private const int SO_DOMAIN = 39;
     private const int SO_SNDBUF = 7;
     private const int SO_RCVBUF = 8;
     private const int SO_RCVTIMEO = 20;
@@ -130,6 +133,40 @@ public static partial class Libc
 
     [LibraryImport(LibraryName, EntryPoint = "shutdown", SetLastError = true)]
     private static partial int shutdown(int fd, int how);
+
+    /// <summary>
+    /// What socket <paramref name="fd"/> is: its <paramref name="domain"/> (SO_DOMAIN: AF_UNIX 1,
+    /// AF_INET 2, AF_PACKET 17...), <paramref name="type"/> (SO_TYPE: SOCK_STREAM 1, SOCK_DGRAM 2,
+    /// SOCK_RAW 3, SOCK_SEQPACKET 5) and whether it listens (SO_ACCEPTCONN). ENOTSOCK when it is none.
+    /// </summary>
+    public static unsafe Errno TryGetSocketKind(SafeFd fd, out int domain, out int type, out bool listening)
+    {
+        (domain, type, listening) = (0, 0, false);
+        using var lease = new FdLease(fd);
+        int value = 0;
+        uint len = sizeof(int);
+        if (getsockopt(lease.Raw, SOL_SOCKET, SO_DOMAIN, &value, &len) != 0)
+        {
+            return (Errno)Marshal.GetLastPInvokeError();
+        }
+
+        domain = value;
+        len = sizeof(int);
+        if (getsockopt(lease.Raw, SOL_SOCKET, SO_TYPE, &value, &len) != 0)
+        {
+            return (Errno)Marshal.GetLastPInvokeError();
+        }
+
+        type = value;
+        len = sizeof(int);
+        if (getsockopt(lease.Raw, SOL_SOCKET, SO_ACCEPTCONN, &value, &len) != 0)
+        {
+            return (Errno)Marshal.GetLastPInvokeError();
+        }
+
+        listening = value != 0;
+        return Errno.None;
+    }
 
     /// <summary>Creates a socket; <see cref="SOCK_CLOEXEC"/> is always added.</summary>
     public static SafeFd Socket(int domain, int type, int protocol = 0)

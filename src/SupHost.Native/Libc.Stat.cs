@@ -18,6 +18,9 @@ public static partial class Libc
         [FieldOffset(32)]
         public uint st_gid;
 
+        [FieldOffset(40)]
+        public ulong st_rdev;
+
         [FieldOffset(48)]
         public long st_size;
     }
@@ -63,5 +66,26 @@ public static partial class Libc
         }
 
         return new FileStatus(st.st_mode, st.st_uid, st.st_gid, st.st_size);
+    }
+
+    /// <summary>
+    /// fstat(2) of an open descriptor, for telling what a descriptor a client sent is: its file type
+    /// (st_mode &amp; S_IFMT) and, for a device, its major and minor numbers (glibc's dev_t encoding).
+    /// Returns the errno rather than throwing.
+    /// </summary>
+    public static unsafe Errno TryGetFileType(SafeFd fd, out uint fileType, out uint major, out uint minor)
+    {
+        stat_t st;
+        using var lease = new FdLease(fd);
+        if (fstat(lease.Raw, &st) != 0)
+        {
+            (fileType, major, minor) = (0, 0, 0);
+            return (Errno)Marshal.GetLastPInvokeError();
+        }
+
+        fileType = st.st_mode & 0xf000;
+        major = (uint)(((st.st_rdev >> 8) & 0xfff) | ((st.st_rdev >> 32) & 0xfffff000));
+        minor = (uint)((st.st_rdev & 0xff) | ((st.st_rdev >> 12) & 0xffffff00));
+        return Errno.None;
     }
 }

@@ -22,6 +22,14 @@ public static partial class Libc
     private const uint TUNSETIFF = 0x400454ca;
     private const uint TUNSETOFFLOAD = 0x400454d0;
     private const uint TUNSETVNETHDRSZ = 0x400454d8;
+    private const uint TUNGETIFF = 0x800454d2;
+    private const uint TUNGETVNETHDRSZ = 0x800454d7;
+
+    /// <summary>The major and minor device numbers of /dev/net/tun (Documentation/admin-guide/devices.txt: 10, 200).</summary>
+    public const uint TunMajor = 10;
+
+    /// <summary>The minor device number of /dev/net/tun.</summary>
+    public const uint TunMinor = 200;
     private const short IFF_TAP = 0x0002;
     private const short IFF_NO_PI = 0x1000;
     private const short IFF_VNET_HDR = 0x4000;
@@ -64,6 +72,38 @@ public static partial class Libc
         }
 
         tap = fd;
+        return Errno.None;
+    }
+
+    /// <summary>
+    /// What TAP an open /dev/net/tun descriptor is (TUNGETIFF, TUNGETVNETHDRSZ): its interface
+    /// <paramref name="name"/>, whether it is a TAP without packet information and with a
+    /// virtio_net_hdr (<paramref name="tapWithVnetHeader"/>: IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, not
+    /// IFF_TUN), and the header's size. Call it only on a descriptor whose device is /dev/net/tun
+    /// (<see cref="TryGetFileType"/>): the request numbers mean other things to other drivers.
+    /// EBADFD when the descriptor has no interface attached yet.
+    /// </summary>
+    public static unsafe Errno TryGetTap(SafeFd fd, out string? name, out bool tapWithVnetHeader, out int vnetHeaderSize)
+    {
+        (name, tapWithVnetHeader, vnetHeaderSize) = (null, false, 0);
+        ifreq request = default;
+        Errno errno = InterfaceIoctl(fd, TUNGETIFF, &request);
+        if (errno != Errno.None)
+        {
+            return errno;
+        }
+
+        int size = 0;
+        errno = PointerIoctl(fd, TUNGETVNETHDRSZ, &size);
+        if (errno != Errno.None)
+        {
+            return errno;
+        }
+
+        name = InterfaceName(&request);
+        const short wanted = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+        tapWithVnetHeader = (request.ifr_flags & (wanted | 0x0001)) == wanted;
+        vnetHeaderSize = size;
         return Errno.None;
     }
 }

@@ -17,43 +17,60 @@ public static partial class Libc
     [LibraryImport(LibraryName, EntryPoint = "writev", SetLastError = true)]
     private static unsafe partial nint writev(int fd, iovec* iov, int iovcnt);
 
+    [LibraryImport(LibraryName, EntryPoint = "pwritev2", SetLastError = true)]
+    private static unsafe partial nint pwritev2(int fd, iovec* iov, int iovcnt, long offset, int flags);
+
     /// <summary>
     /// Reads into <paramref name="buffers"/> in order (readv(2)); at most <see cref="MaxIoVectors"/>
     /// buffers. Returns the errno (EAGAIN when nothing is there on a non-blocking descriptor) rather
     /// than throwing; EINTR is retried. <paramref name="transferred"/> is the bytes read (0: end of file).
+    /// With <paramref name="noWait"/> it is preadv2(2) with RWF_NOWAIT at the current position
+    /// instead, which never blocks whatever O_NONBLOCK a process sharing the open file description set
+    /// (sockets, TAP devices and eventfds honour it; files without FMODE_NOWAIT answer EOPNOTSUPP).
     /// </summary>
-    public static unsafe Errno TryReadVector(SafeFd fd, ReadOnlySpan<Memory<byte>> buffers, out int transferred) =>
-        TransferVector(fd, buffers, write: false, out transferred);
+    public static unsafe Errno TryReadVector(SafeFd fd, ReadOnlySpan<Memory<byte>> buffers, out int transferred, bool noWait = false) =>
+        TransferVector(fd, buffers, write: false, noWait, out transferred);
 
     /// <summary>Reads into <paramref name="buffer"/> (readv(2) of one buffer); as <see cref="TryReadVector"/>.</summary>
-    public static unsafe Errno TryRead(SafeFd fd, Span<byte> buffer, out int transferred)
+    public static unsafe Errno TryRead(SafeFd fd, Span<byte> buffer, out int transferred, bool noWait = false)
     {
         fixed (byte* pointer = buffer)
         {
             var vector = new iovec { iov_base = pointer, iov_len = (nuint)buffer.Length };
-            return TransferOne(fd, &vector, write: false, out transferred);
+            return TransferOne(fd, &vector, write: false, noWait, out transferred);
         }
     }
 
     /// <summary>
     /// Writes <paramref name="data"/> (writev(2) of one buffer); as <see cref="TryReadVector"/>. A
-    /// socket whose peer is gone answers EPIPE: the .NET runtime ignores SIGPIPE, so no signal ends the process.
+    /// socket whose peer is gone answers EPIPE: the .NET runtime ignores SIGPIPE, so no signal ends
+    /// the process. With <paramref name="noWait"/>, pwritev2(2) with RWF_NOWAIT (sockets honour it
+    /// as MSG_DONTWAIT; a TAP's write never blocks; an eventfd refuses it with EOPNOTSUPP).
     /// </summary>
-    public static unsafe Errno TryWrite(SafeFd fd, ReadOnlySpan<byte> data, out int transferred)
+    public static unsafe Errno TryWrite(SafeFd fd, ReadOnlySpan<byte> data, out int transferred, bool noWait = false)
     {
         fixed (byte* pointer = data)
         {
             var vector = new iovec { iov_base = pointer, iov_len = (nuint)data.Length };
-            return TransferOne(fd, &vector, write: true, out transferred);
+            return TransferOne(fd, &vector, write: true, noWait, out transferred);
         }
     }
 
-    private static unsafe Errno TransferOne(SafeFd fd, iovec* vector, bool write, out int transferred)
+    private static unsafe nint Transfer(int fd, iovec* vectors, int count, bool write, bool noWait) =>
+        (write, noWait) switch
+        {
+            (true, false) => writev(fd, vectors, count),
+            (false, false) => readv(fd, vectors, count),
+            (true, true) => pwritev2(fd, vectors, count, -1, RWF_NOWAIT),
+            (false, true) => preadv2(fd, vectors, count, -1, RWF_NOWAIT),
+        };
+
+    private static unsafe Errno TransferOne(SafeFd fd, iovec* vector, bool write, bool noWait, out int transferred)
     {
         using var lease = new FdLease(fd);
         while (true)
         {
-            nint rc = write ? writev(lease.Raw, vector, 1) : readv(lease.Raw, vector, 1);
+            nint rc = Transfer(lease.Raw, vector, 1, write, noWait);
             if (rc >= 0)
             {
                 transferred = (int)rc;
@@ -69,8 +86,8 @@ public static partial class Libc
         }
     }
 
-    /// <summary>Writes <paramref name="buffers"/> in order (writev(2)); as <see cref="TryReadVector"/>.</summary>
-    public static unsafe Errno TryWriteVector(SafeFd fd, ReadOnlySpan<ReadOnlyMemory<byte>> buffers, out int transferred)
+    /// <summary>Writes <paramref name="buffers"/> in order (writev(2)); as <see cref="TryReadVector"/> and <see cref="TryWrite"/>.</summary>
+    public static unsafe Errno TryWriteVector(SafeFd fd, ReadOnlySpan<ReadOnlyMemory<byte>> buffers, out int transferred, bool noWait = false)
     {
         // MemoryMarshal.AsMemory only lends the pointer to writev, which does not write through it.
         Memory<byte>[] writable = new Memory<byte>[buffers.Length];
@@ -79,10 +96,10 @@ public static partial class Libc
             writable[i] = MemoryMarshal.AsMemory(buffers[i]);
         }
 
-        return TransferVector(fd, writable, write: true, out transferred);
+        return TransferVector(fd, writable, write: true, noWait, out transferred);
     }
 
-    private static unsafe Errno TransferVector(SafeFd fd, ReadOnlySpan<Memory<byte>> buffers, bool write, out int transferred)
+    private static unsafe Errno TransferVector(SafeFd fd, ReadOnlySpan<Memory<byte>> buffers, bool write, bool noWait, out int transferred)
     {
         transferred = 0;
         int count = buffers.Length;
@@ -112,7 +129,7 @@ public static partial class Libc
             using var lease = new FdLease(fd);
             while (true)
             {
-                nint rc = write ? writev(lease.Raw, vectors, count) : readv(lease.Raw, vectors, count);
+                nint rc = Transfer(lease.Raw, vectors, count, write, noWait);
                 if (rc >= 0)
                 {
                     transferred = (int)rc;

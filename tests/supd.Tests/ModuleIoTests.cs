@@ -3,7 +3,9 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using SupHost.Abi;
 using SupHost.Client;
+using SupHost.Native;
 using SupHost.Protocol;
 
 namespace Supd.Tests;
@@ -322,6 +324,138 @@ public sealed class ModuleIoTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_clients_event_wakes_a_module_readiness_set_never_blocks_the_module_and_its_handles_close_with_the_event()
+    {
+        using SupClient client = _daemon.Connect();
+        int fds = _daemon.FdCount();
+        var io = new IoModule(client);
+        EventSemaphore doorbell = client.CreateEvent();
+        byte[] handle = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(handle, doorbell.Handle);
+
+        // A handle over the client's event: the module's signal reaches the client's wait.
+        io.Ok("OpenEvent", 21, handle);
+        io.Ok("SignalOrConsume", 21);
+        Assert.Equal(SupStatus.Success, doorbell.Wait(10_000));
+
+        // The client makes its descriptor (the same open file) blocking: the module's Consume of a zero counter still answers at once.
+        Libc.SetNonBlocking(doorbell.Descriptor, false);
+        Assert.Equal(WouldBlock, Within(() => io.CallRaw("SignalOrConsume", 21, [], operation: 1), "the module's Consume of the client's blocking eventfd").Status);
+        (int read, string readWhy) = io.Call("Read", 21, string.Empty);
+        Assert.Equal((int)SupStatus.InvalidParameter, read);
+        Assert.Contains("a session's event takes Signal and Consume only", readWhy, StringComparison.Ordinal);
+
+        // Watched by a readiness loop: the client's signal wakes it, and the loop takes exactly that signal.
+        io.Ok("OpenEvent", 20, handle, operation: 1);
+        doorbell.Signal();
+        Poll.Until(() => EventWakes(io, 20).Consumed.Length >= 1, "the module's loop to wake on the client's event");
+        Assert.Equal([1L], EventWakes(io, 20).Consumed);
+        Assert.Equal(SupStatus.WaitTimedOut, doorbell.Wait(0));
+
+        // The loop stops consuming and the client signals once more: the event stays ready (the
+        // loop spins, its choice). The client keeps its open file and closes the event: both module
+        // handles close by themselves and leave the set, so the loop sleeps again.
+        _ = EventWakes(io, 20, operation: 2);
+        doorbell.Signal();
+        long before = EventWakes(io, 20).Waits;
+        Poll.Until(() => EventWakes(io, 20).Waits > before + 100, "the loop to see the unconsumed event again and again");
+        using SafeFd kept = Libc.Duplicate(doorbell.Descriptor);
+        doorbell.Dispose();
+        Poll.Until(() => EventWakes(io, 20) is { Closed: true, InSet: 0 }, "the module's handles to close with the client's event");
+        Assert.Equal((int)SupStatus.ObjectDying, io.Call("SignalOrConsume", 21, string.Empty).Status);
+
+        // Asleep: over a 500 ms window the daemon uses a small part of a CPU (a stale epoll entry
+        // of the still-signalled file would keep the loop's wait spinning on one CPU).
+        double busy = DaemonCpuShare(TimeSpan.FromMilliseconds(500));
+        Assert.True(busy < 0.25, $"the daemon used {busy:P0} of a CPU with its loop supposed to be asleep");
+
+        Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(io.Module));
+        _daemon.WaitForOutput("[test-io] event loop ended: -42");
+        Poll.Until(() => _daemon.FdCount() == fds, () => $"the daemon's descriptors to return to {fds} (now {_daemon.FdCount()}: {_daemon.FdTargets()})");
+        Assert.Equal((int)SupStatus.InvalidHandle, new IoModule(client).CallRaw("OpenEvent", 22, handle).Status);
+    }
+
+    [Fact]
+    public void Descriptors_a_client_sends_are_adopted_by_kind_refused_otherwise_and_never_block_whatever_the_client_does_to_them()
+    {
+        string dir = Directory.CreateTempSubdirectory("supd-adopt-").FullName;
+        string tapName = "ad" + Hex(4);
+        string plainName = "ap" + Hex(4);
+        SafeFd? tap = null;
+        SafeFd? plain = null;
+        try
+        {
+            using SupClient client = _daemon.Connect();
+            int fds = _daemon.FdCount();
+            var io = new IoModule(client);
+            Assert.Equal(Errno.None, Libc.TrySocketPairNonBlocking(Libc.SOCK_STREAM, out SafeFd? stream, out SafeFd? streamPeer));
+            Assert.Equal(Errno.None, Libc.TrySocketPairNonBlocking(Libc.SOCK_DGRAM, out SafeFd? datagram, out SafeFd? datagramPeer));
+
+            // TAPs made by this process (down, so they carry nothing): one as the Abi's Tap kind wants, one without the virtio header.
+            Assert.Equal(Errno.None, Libc.TryCreateTap(tapName, vnetHeader: true, 0, out tap));
+            Assert.Equal(Errno.None, Libc.TryCreateTap(plainName, vnetHeader: false, 0, out plain));
+            string file = Path.Combine(dir, "file");
+            File.WriteAllText(file, "not a socket");
+            using Microsoft.Win32.SafeHandles.SafeFileHandle opened = File.OpenHandle(file);
+            using var regular = new SafeFd((int)opened.DangerousGetHandle(), ownsHandle: false);
+            Assert.Equal(Errno.None, Libc.TryBindUnixNonBlocking(Libc.SOCK_STREAM, Path.Combine(dir, "listener.sock"), 4, out SafeFd? listener));
+            using (stream)
+            using (streamPeer)
+            using (datagram)
+            using (datagramPeer)
+            using (listener)
+            {
+                (int[] statuses, string[] messages) = io.Adopt(30, [stream!, datagram!, tap!, plain!, regular, listener!]);
+                Assert.Equal([0, 0, 0, (int)SupStatus.InvalidParameter, (int)SupStatus.InvalidParameter, (int)SupStatus.InvalidParameter], statuses);
+                Assert.Contains($"{plainName} is not a TAP with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR", messages[0], StringComparison.Ordinal);
+                Assert.Contains("a regular file", messages[1], StringComparison.Ordinal);
+                Assert.Contains("a listening socket cannot be adopted", messages[2], StringComparison.Ordinal);
+                Assert.Equal([(int)IoHandleKind.UnixStream, (int)IoHandleKind.UnixDatagram, (int)IoHandleKind.Tap], [io.Kind(30), io.Kind(31), io.Kind(32)]);
+
+                // The refused ones were closed with the call, the adopted ones are the module's: three more descriptors.
+                Assert.Equal(fds + 3, _daemon.FdCount());
+
+                // The client shares the open files and makes them blocking: the module's reads of nothing still answer at once.
+                foreach (SafeFd shared in new[] { stream!, datagram!, tap! })
+                {
+                    Libc.SetNonBlocking(shared, false);
+                }
+
+                foreach (ulong slot in new ulong[] { 30, 31, 32 })
+                {
+                    Assert.Equal(WouldBlock, Within(() => io.CallRaw("Read", slot, []), $"the module's read of slot {slot}, a descriptor the client made blocking").Status);
+                }
+
+                // Data both ways through the adopted stream and datagram sockets.
+                Assert.Equal(Errno.None, Libc.TryWrite(streamPeer!, "ping"u8, out _));
+                Poll.Until(() => ReadUntil(io, 30, 0, "ping"u8.ToArray()), "the module to read the adopted stream");
+                io.Ok("Write", 30, "pong"u8.ToArray());
+                byte[] reply = new byte[4];
+                Assert.Equal(Errno.None, Libc.TryRead(streamPeer!, reply, out int got));
+                Assert.Equal("pong"u8.ToArray(), reply.AsSpan(0, got).ToArray());
+                io.Ok("Write", 31, "one datagram"u8.ToArray());
+                byte[] datagramReply = new byte[64];
+                Assert.Equal(Errno.None, Libc.TryRead(datagramPeer!, datagramReply, out int datagramLength));
+                Assert.Equal("one datagram"u8.ToArray(), datagramReply.AsSpan(0, datagramLength).ToArray());
+
+                // The unload closes the module's copies; the TAP stays while this process holds it.
+                Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(io.Module));
+                Poll.Until(() => _daemon.FdCount() == fds, () => $"the daemon's descriptors to return to {fds} (now {_daemon.FdCount()}: {_daemon.FdTargets()})");
+                Assert.True(Directory.Exists($"/sys/class/net/{tapName}"), $"{tapName} went with the module's copy");
+                client.Nop();
+            }
+        }
+        finally
+        {
+            tap?.Dispose();
+            plain?.Dispose();
+            Directory.Delete(dir, recursive: true);
+        }
+
+        Assert.False(Directory.Exists($"/sys/class/net/{tapName}"), $"{tapName} outlived its last descriptor");
+    }
+
     public void Dispose()
     {
         _daemon.Dispose();
@@ -331,6 +465,37 @@ public sealed class ModuleIoTests : IDisposable
         {
             Tool.Run("ip", "netns", "del", ns);
         }
+    }
+
+    private static (long Waits, int InSet, bool Closed, long[] Consumed) EventWakes(IoModule io, ulong slot, uint operation = 0)
+    {
+        byte[] data = io.Ok("EventWakes", slot, [], operation);
+        long[] consumed = new long[(data.Length - 16) / 8];
+        for (int i = 0; i < consumed.Length; i++)
+        {
+            consumed[i] = BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(16 + (i * 8)));
+        }
+
+        return (BinaryPrimitives.ReadInt64LittleEndian(data), BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(8)), BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(12)) != 0, consumed);
+    }
+
+    /// <summary>Runs <paramref name="call"/> on another thread; fails the test when it has not returned within 30 s (it blocked).</summary>
+    private static T Within<T>(Func<T> call, string what)
+    {
+        Task<T> running = Task.Run(call);
+        Assert.True(running.Wait(TimeSpan.FromSeconds(30)), $"{what} blocked");
+        return running.Result;
+    }
+
+    /// <summary>The share of one CPU the daemon's process used over <paramref name="window"/> (a measurement, not a synchronisation).</summary>
+    private double DaemonCpuShare(TimeSpan window)
+    {
+        _daemon.Process.Refresh();
+        TimeSpan start = _daemon.Process.TotalProcessorTime;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Thread.Sleep(window);
+        _daemon.Process.Refresh();
+        return (_daemon.Process.TotalProcessorTime - start).TotalSeconds / clock.Elapsed.TotalSeconds;
     }
 
     private static byte[] Tokens(ushort[] tokens)
@@ -444,6 +609,27 @@ public sealed class ModuleIoTests : IDisposable
         }
 
         public byte[] Ok(string entry, byte[] input) => Ok(entry, 0, input);
+
+        public int Kind(ulong slot) => BinaryPrimitives.ReadInt32LittleEndian(Ok("Kind", slot));
+
+        /// <summary>Sends <paramref name="descriptors"/> to the module's Adopt: a status each, and the messages of the refused.</summary>
+        public (int[] Statuses, string[] Messages) Adopt(ulong slot, IReadOnlyList<SafeFd> descriptors)
+        {
+            ulong symbol = _client.GetSymbol(Module, "Adopt");
+            SupReply reply = _client.CallModule(symbol, 0, slot, [], 4 + 8192, descriptors, out IReadOnlyList<SafeFd> received);
+            Assert.Equal(SupStatus.Success, reply.Status);
+            Assert.Empty(received);
+            Assert.Equal(0, BinaryPrimitives.ReadInt32LittleEndian(reply.Payload));
+            byte[] data = reply.Payload[4..];
+            int[] statuses = new int[descriptors.Count];
+            for (int i = 0; i < statuses.Length; i++)
+            {
+                statuses[i] = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(i * 4));
+            }
+
+            string[] messages = Encoding.UTF8.GetString(data, statuses.Length * 4, data.Length - (statuses.Length * 4)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            return (statuses, messages);
+        }
 
         public ushort[] Seen()
         {

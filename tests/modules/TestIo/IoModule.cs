@@ -26,8 +26,12 @@ public sealed class IoModule : ISupModule
     private readonly IModuleIoHandle[] _loopEvents = new IModuleIoHandle[LoopEvents];
     private readonly IModuleIoHandle[] _loopReaders = new IModuleIoHandle[LoopSockets];
     private readonly IModuleIoHandle[] _loopWriters = new IModuleIoHandle[LoopSockets];
+    private readonly List<long> _eventWakes = [];
     private IModuleHost? _host;
     private IModuleReadiness? _readiness;
+    private IModuleReadiness? _eventSet;
+    private volatile bool _eventLoopConsumes = true;
+    private long _eventLoopWaits;
 
     public void Initialize(IModuleHost host) => _host = host;
 
@@ -112,6 +116,116 @@ public sealed class IoModule : ISupModule
         }
 
         return Answer(ref call, 0, tokens);
+    }
+
+    /// <summary>
+    /// Opens the calling session's event whose handle is the input's little-endian uint64 into the
+    /// argument's slot (IModuleIo.OpenEvent). Operation 1 also watches it: the first such call makes
+    /// a second readiness set and a worker that records, per wake, what Consume took (or, after
+    /// operation 2 turned consuming off, only counts its waits).
+    /// </summary>
+    [SupEntryPoint]
+    public int OpenEvent(ref ModuleCall call)
+    {
+        ulong eventHandle = BinaryPrimitives.ReadUInt64LittleEndian(call.Input);
+        int status = _host!.Io.OpenEvent(call.Session, eventHandle, out IModuleIoHandle? handle);
+        Keep(call.Argument, handle);
+        if (status == 0 && call.Operation == 1)
+        {
+            if (_eventSet is null)
+            {
+                status = _host.Io.CreateReadiness(out _eventSet);
+                if (status == 0)
+                {
+                    _host.Threads.Start("event-loop", EventLoop);
+                }
+            }
+
+            status = status == 0 ? _eventSet!.Add(handle!, IoInterest.Readable, call.Argument) : status;
+        }
+
+        return Answer(ref call, status, []);
+    }
+
+    /// <summary>
+    /// The event loop's record: int64 waits that returned, int32 handles in its set, int32 whether
+    /// the argument's slot is closed, then each wake's consumed count as an int64. Operation 2 makes
+    /// the loop stop consuming (a signalled event then stays ready).
+    /// </summary>
+    [SupEntryPoint]
+    public int EventWakes(ref ModuleCall call)
+    {
+        if (call.Operation == 2)
+        {
+            _eventLoopConsumes = false;
+        }
+
+        byte[] answer;
+        lock (_lock)
+        {
+            answer = new byte[16 + (_eventWakes.Count * 8)];
+            BinaryPrimitives.WriteInt64LittleEndian(answer, Interlocked.Read(ref _eventLoopWaits));
+            BinaryPrimitives.WriteInt32LittleEndian(answer.AsSpan(8), _eventSet?.Count ?? 0);
+            BinaryPrimitives.WriteInt32LittleEndian(answer.AsSpan(12), _slots.TryGetValue(call.Argument, out IModuleIoHandle? handle) && handle.IsClosed ? 1 : 0);
+            for (int i = 0; i < _eventWakes.Count; i++)
+            {
+                BinaryPrimitives.WriteInt64LittleEndian(answer.AsSpan(16 + (i * 8)), _eventWakes[i]);
+            }
+        }
+
+        return Answer(ref call, 0, answer);
+    }
+
+    /// <summary>Signals the argument's slot (operation 0) or consumes it (operation 1: the count as an int64).</summary>
+    [SupEntryPoint]
+    public int SignalOrConsume(ref ModuleCall call)
+    {
+        IModuleIoHandle handle = Slot(call.Argument);
+        if (call.Operation == 0)
+        {
+            return Answer(ref call, handle.Signal(), []);
+        }
+
+        long taken = handle.Consume();
+        Span<byte> count = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(count, taken);
+        return taken < 0 ? Answer(ref call, (int)taken, []) : Answer(ref call, 0, count);
+    }
+
+    /// <summary>
+    /// Adopts every descriptor the call carries into slots argument, argument+1, ...; answers an
+    /// int32 status per descriptor, then the messages of those that failed, one per line.
+    /// </summary>
+    [SupEntryPoint]
+    public int Adopt(ref ModuleCall call)
+    {
+        IReadOnlyList<ModuleDescriptor> received = call.Descriptors;
+        byte[] statuses = new byte[received.Count * 4];
+        var messages = new StringBuilder();
+        for (int i = 0; i < received.Count; i++)
+        {
+            int status = _host!.Io.Adopt(received[i].Take(), out IModuleIoHandle? handle);
+            BinaryPrimitives.WriteInt32LittleEndian(statuses.AsSpan(i * 4), status);
+            if (status == 0)
+            {
+                Keep(call.Argument + (ulong)i, handle);
+            }
+            else
+            {
+                messages.Append(_host.Io.LastError).Append('\n');
+            }
+        }
+
+        return Answer(ref call, 0, [.. statuses, .. Encoding.UTF8.GetBytes(messages.ToString())]);
+    }
+
+    /// <summary>The kind of the argument's slot as an int32 (IoHandleKind).</summary>
+    [SupEntryPoint]
+    public int Kind(ref ModuleCall call)
+    {
+        Span<byte> kind = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(kind, (int)Slot(call.Argument).Kind);
+        return Answer(ref call, 0, kind);
     }
 
     /// <summary>Creates a TAP: the input is "name|namespace" (an empty namespace: the daemon's), the slot the argument.</summary>
@@ -361,6 +475,30 @@ public sealed class IoModule : ISupModule
                     {
                         _seen.Add((ushort)token);
                     }
+                }
+            }
+        }
+    }
+
+    private void EventLoop(CancellationToken stop)
+    {
+        Span<IoReady> ready = stackalloc IoReady[8];
+        while (true)
+        {
+            int count = _eventSet!.Wait(ready, -1, stop);
+            if (count < 0)
+            {
+                _host!.Log.Write(ModuleLogLevel.Information, $"event loop ended: {count}", null);
+                return;
+            }
+
+            Interlocked.Increment(ref _eventLoopWaits);
+            for (int i = 0; i < count && _eventLoopConsumes; i++)
+            {
+                long taken = Slot(ready[i].Token).Consume();
+                lock (_lock)
+                {
+                    _eventWakes.Add(taken);
                 }
             }
         }

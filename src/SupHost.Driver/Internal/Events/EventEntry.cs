@@ -17,6 +17,7 @@ internal sealed class EventEntry(SafeFd fd, EventKind kind) : IDisposable
     /// </summary>
     private const int SliceMs = 100;
 
+    private readonly List<IDisposable> _dependents = [];
     private volatile bool _closed;
 
     public SafeFd Fd { get; } = fd;
@@ -86,9 +87,49 @@ internal sealed class EventEntry(SafeFd fd, EventKind kind) : IDisposable
         }
     }
 
+    /// <summary>
+    /// Disposes <paramref name="dependent"/> when the event closes (a module's handle over it, see
+    /// IModuleIo.OpenEvent); false, and nothing registered, when it is closed already.
+    /// </summary>
+    public bool AddDependent(IDisposable dependent)
+    {
+        lock (_dependents)
+        {
+            if (_closed)
+            {
+                return false;
+            }
+
+            _dependents.Add(dependent);
+            return true;
+        }
+    }
+
+    /// <summary>Forgets <paramref name="dependent"/> (it was closed on its own).</summary>
+    public void RemoveDependent(IDisposable dependent)
+    {
+        lock (_dependents)
+        {
+            _dependents.Remove(dependent);
+        }
+    }
+
     public void Dispose()
     {
-        _closed = true;
+        IDisposable[] dependents;
+        lock (_dependents)
+        {
+            _closed = true;
+            dependents = [.. _dependents];
+            _dependents.Clear();
+        }
+
+        // Each dependent leaves its readiness sets before the daemon's descriptor goes.
+        foreach (IDisposable dependent in dependents)
+        {
+            dependent.Dispose();
+        }
+
         Fd.Dispose();
     }
 }

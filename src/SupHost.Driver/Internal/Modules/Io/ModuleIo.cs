@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using SupHost.Abi;
+using SupHost.Driver.Internal.Events;
 using SupHost.Native;
 using SupHost.Protocol;
 
@@ -30,10 +32,19 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
     private readonly HashSet<ModuleReadiness> _sets = [];
     private bool _disposed;
 
-    public ModuleIo(string module, ILogger logger)
+    private readonly Func<ISessionIdentity, ulong, EventEntry?>? _findEvent;
+    private readonly EventSignaller? _signaller;
+
+    /// <param name="module">The module's name.</param>
+    /// <param name="logger">Where failures are logged.</param>
+    /// <param name="findEvent">The event a session holds by handle (for <see cref="OpenEvent"/>); none: OpenEvent finds nothing.</param>
+    /// <param name="signaller">The daemon's event signaller, for a session event's handle.</param>
+    public ModuleIo(string module, ILogger logger, Func<ISessionIdentity, ulong, EventEntry?>? findEvent = null, EventSignaller? signaller = null)
     {
         Module = module;
         _logger = logger;
+        _findEvent = findEvent;
+        _signaller = signaller;
 
         // One budget per module, counted as the module's own (session 0, the daemon's uid): only the total binds.
         _descriptors = new Quota($"descriptors of module {module}", long.MaxValue, long.MaxValue, MaxDescriptors);
@@ -105,6 +116,177 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
         }
 
         return Adopt(IoHandleKind.Event, "event", fd, null, out handle);
+    }
+
+    public int OpenEvent(ISessionIdentity holder, ulong eventHandle, out IModuleIoHandle? handle)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        handle = null;
+        string what = $"event 0x{eventHandle:x16} of session {holder.Id}";
+        EventEntry? entry = _findEvent?.Invoke(holder, eventHandle);
+        if (entry is null || _signaller is null)
+        {
+            return Fail(SupStatus.InvalidHandle, $"OpenEvent: handle 0x{eventHandle:x16} is not an event session {holder.Id} holds");
+        }
+
+        if (!Reserve(1, what, out int refused))
+        {
+            return refused;
+        }
+
+        SafeFd duplicate;
+        try
+        {
+            duplicate = Libc.Duplicate(entry.Fd);
+        }
+        catch (ObjectDisposedException)
+        {
+            _descriptors.Return(0, 0, 1);
+            return Fail(SupStatus.InvalidHandle, $"OpenEvent: {what} was closed meanwhile");
+        }
+        catch (NativeException ex)
+        {
+            _descriptors.Return(0, 0, 1);
+            return Fail(ErrnoStatus.IoStatusOf(ex.Errno), $"OpenEvent: duplicating {what} failed: {ex.Message}");
+        }
+
+        int status = Adopt(new ModuleIoHandle(this, what, duplicate, entry, _signaller), out handle);
+        if (status != 0)
+        {
+            return status;
+        }
+
+        // Closed with the event: registered after the handle is the module's, so that a close racing
+        // this either finds it here or makes AddDependent refuse.
+        if (!entry.AddDependent(handle!))
+        {
+            handle!.Dispose();
+            handle = null;
+            return Fail(SupStatus.InvalidHandle, $"OpenEvent: {what} was closed meanwhile");
+        }
+
+        return 0;
+    }
+
+    public int Adopt(ModuleDescriptor descriptor, out IModuleIoHandle? handle)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        handle = null;
+        using (descriptor)
+        {
+            SafeHandle received;
+            try
+            {
+                received = descriptor.Handle;
+            }
+            catch (ObjectDisposedException)
+            {
+                return Fail(SupStatus.ObjectDying, "Adopt: the descriptor was taken or closed already");
+            }
+
+            if (received is not SafeFd fd)
+            {
+                return Fail(SupStatus.InvalidParameter, "Adopt: not a descriptor the daemon received with a call");
+            }
+
+            string? refusal;
+            IoHandleKind kind;
+            string name;
+            try
+            {
+                refusal = Classify(fd, out kind, out name);
+            }
+            catch (ObjectDisposedException)
+            {
+                return Fail(SupStatus.ObjectDying, "Adopt: the descriptor was closed meanwhile");
+            }
+
+            if (refusal is not null)
+            {
+                return Fail(SupStatus.InvalidParameter, $"Adopt: {refusal}");
+            }
+
+            if (!Reserve(1, name, out int refused))
+            {
+                return refused;
+            }
+
+            // A duplicate of the module's own, so the call's descriptor (and the session's count) goes now.
+            SafeFd duplicate;
+            try
+            {
+                duplicate = Libc.Duplicate(fd);
+            }
+            catch (NativeException ex)
+            {
+                _descriptors.Return(0, 0, 1);
+                return Fail(ErrnoStatus.IoStatusOf(ex.Errno), $"Adopt: duplicating {name} failed: {ex.Message}");
+            }
+
+            return Adopt(new ModuleIoHandle(this, kind, name, duplicate, null, shared: true), out handle);
+        }
+    }
+
+    /// <summary>What a client's descriptor is, or why it cannot be adopted.</summary>
+    private static string? Classify(SafeFd fd, out IoHandleKind kind, out string name)
+    {
+        const int AfUnix = 1;
+        const int AfPacket = 17;
+        const int SockStream = 1;
+        const int SockDgram = 2;
+        const int SockRaw = 3;
+        kind = IoHandleKind.Invalid;
+        name = "";
+        Errno errno = Libc.TryGetFileType(fd, out uint fileType, out uint major, out uint minor);
+        if (errno != Errno.None)
+        {
+            return $"fstat of the descriptor failed: {errno}";
+        }
+
+        if (fileType == FileStatus.SocketType)
+        {
+            errno = Libc.TryGetSocketKind(fd, out int domain, out int type, out bool listening);
+            if (errno != Errno.None)
+            {
+                return $"reading the socket's kind failed: {errno}";
+            }
+
+            (kind, name) = (domain, type, listening) switch
+            {
+                (AfUnix, SockStream, false) => (IoHandleKind.UnixStream, "adopted unix stream"),
+                (AfUnix, SockDgram, _) => (IoHandleKind.UnixDatagram, "adopted unix datagram"),
+                (AfPacket, SockRaw, _) => (IoHandleKind.PacketSocket, "adopted packet socket"),
+                _ => (IoHandleKind.Invalid, ""),
+            };
+            return kind != IoHandleKind.Invalid ? null
+                : listening ? "a listening socket cannot be adopted (accept(2) has no per-call non-blocking flag, and the client shares its O_NONBLOCK); send the connections"
+                : $"a socket of domain {domain} and type {type}; a connected Unix stream, a Unix datagram or an AF_PACKET SOCK_RAW socket can be adopted";
+        }
+
+        if (fileType == FileStatus.CharacterDeviceType && major == Libc.TunMajor && minor == Libc.TunMinor)
+        {
+            errno = Libc.TryGetTap(fd, out string? tap, out bool tapWithHeader, out int headerSize);
+            if (errno != Errno.None)
+            {
+                return errno == Errno.EBADFD ? "a /dev/net/tun descriptor with no interface attached (TUNSETIFF first)" : $"reading the TAP's settings failed: {errno}";
+            }
+
+            if (!tapWithHeader || headerSize != Libc.VirtioNetHeaderSize)
+            {
+                return $"{tap} is not a TAP with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR and a {Libc.VirtioNetHeaderSize}-byte header (header size {headerSize})";
+            }
+
+            (kind, name) = (IoHandleKind.Tap, $"adopted tap {tap}");
+            return null;
+        }
+
+        return fileType switch
+        {
+            0x8000 => "a regular file; a socket or a TAP can be adopted",
+            0x1000 => "a pipe; a socket or a TAP can be adopted",
+            FileStatus.CharacterDeviceType => $"the character device {major}:{minor}; of devices only a TAP (/dev/net/tun, 10:200) can be adopted",
+            _ => $"a file of type 0x{fileType:x} (st_mode & S_IFMT); a socket or a TAP can be adopted",
+        };
     }
 
     public int CreateTap(string name, string? networkNamespace, TapOffloads offloads, out IModuleIoHandle? tap)
@@ -399,25 +581,33 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
         return (int)status;
     }
 
-    /// <summary>A handle was closed: its descriptor goes back to the budget and it leaves every set.</summary>
-    public void OnClosed(ModuleIoHandle handle)
+    /// <summary>A handle is closing: it leaves every set, while its descriptor is still open.</summary>
+    public void Leave(ModuleIoHandle handle)
     {
         List<ModuleReadiness> sets;
+        lock (_lock)
+        {
+            sets = [.. _sets];
+        }
+
+        foreach (ModuleReadiness set in sets)
+        {
+            set.Leave(handle);
+        }
+    }
+
+    /// <summary>A handle was closed: its descriptor goes back to the budget.</summary>
+    public void OnClosed(ModuleIoHandle handle)
+    {
         lock (_lock)
         {
             if (!_handles.Remove(handle))
             {
                 return;
             }
-
-            sets = [.. _sets];
         }
 
         _descriptors.Return(0, 0, 1);
-        foreach (ModuleReadiness set in sets)
-        {
-            set.Forget(handle);
-        }
     }
 
     /// <summary>A readiness set was closed: its two descriptors go back to the budget.</summary>
@@ -491,9 +681,12 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
     }
 
     /// <summary>Wraps a reserved descriptor in a handle the module holds; closes it when the module is unloading.</summary>
-    private int Adopt(IoHandleKind kind, string name, SafeFd fd, string? socketPath, out IModuleIoHandle? handle)
+    private int Adopt(IoHandleKind kind, string name, SafeFd fd, string? socketPath, out IModuleIoHandle? handle) =>
+        Adopt(new ModuleIoHandle(this, kind, name, fd, socketPath), out handle);
+
+    private int Adopt(ModuleIoHandle adopted, out IModuleIoHandle? handle)
     {
-        var adopted = new ModuleIoHandle(this, kind, name, fd, socketPath);
+        string name = adopted.Name;
         lock (_lock)
         {
             if (!_disposed)

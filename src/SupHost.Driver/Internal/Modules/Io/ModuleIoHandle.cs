@@ -1,4 +1,5 @@
 using SupHost.Abi;
+using SupHost.Driver.Internal.Events;
 using SupHost.Native;
 using SupHost.Protocol;
 
@@ -8,20 +9,42 @@ namespace SupHost.Driver.Internal.Modules.Io;
 /// A descriptor a module holds (<see cref="IModuleIoHandle"/>): the <see cref="SafeFd"/> never
 /// leaves the daemon; every operation is one non-blocking call whose errno becomes a status.
 /// </summary>
+/// <remarks>
+/// A shared handle's open file is also a client's (a descriptor the client sent, adopted; a
+/// duplicate of a session's event), and the client may clear its O_NONBLOCK: such a handle reads
+/// and writes with RWF_NOWAIT, signals a session's event through the daemon's AIO signaller, and
+/// takes its counter with RWF_NOWAIT. Closing leaves every readiness set first (EPOLL_CTL_DEL),
+/// since epoll drops a registration only when the open file goes, which the client still holds.
+/// </remarks>
 internal sealed class ModuleIoHandle : IModuleIoHandle
 {
     private readonly ModuleIo _owner;
     private readonly string? _socketPath;
+    private readonly bool _shared;
+    private readonly EventEntry? _sessionEvent;
+    private readonly EventSignaller? _signaller;
     private int _closed;
 
-    public ModuleIoHandle(ModuleIo owner, IoHandleKind kind, string name, SafeFd fd, string? socketPath)
+    public ModuleIoHandle(ModuleIo owner, IoHandleKind kind, string name, SafeFd fd, string? socketPath, bool shared = false)
     {
         _owner = owner;
         Kind = kind;
         Name = name;
         Fd = fd;
         _socketPath = socketPath;
+        _shared = shared;
     }
+
+    /// <summary>A handle over a duplicate of a session's event: shared, signalled through <paramref name="signaller"/>.</summary>
+    public ModuleIoHandle(ModuleIo owner, string name, SafeFd duplicate, EventEntry sessionEvent, EventSignaller signaller)
+        : this(owner, IoHandleKind.Event, name, duplicate, null, shared: true)
+    {
+        _sessionEvent = sessionEvent;
+        _signaller = signaller;
+    }
+
+    /// <summary>Whether it is a session event's (Read and Write refused).</summary>
+    internal bool IsSessionEvent => _sessionEvent is not null;
 
     public IoHandleKind Kind { get; }
 
@@ -41,9 +64,14 @@ internal sealed class ModuleIoHandle : IModuleIoHandle
             return Closed("read");
         }
 
+        if (SessionEventRefusal("Read") is int refused)
+        {
+            return refused;
+        }
+
         try
         {
-            return Result(Libc.TryRead(Fd, buffer, out int read), read, "read");
+            return Result(Libc.TryRead(Fd, buffer, out int read, _shared), read, "read");
         }
         catch (ObjectDisposedException)
         {
@@ -53,14 +81,14 @@ internal sealed class ModuleIoHandle : IModuleIoHandle
 
     public int Read(ReadOnlySpan<Memory<byte>> buffers)
     {
-        if (Vectors(buffers.Length, "read") is int refused)
+        if ((Vectors(buffers.Length, "read") ?? SessionEventRefusal("Read")) is int refused)
         {
             return refused;
         }
 
         try
         {
-            return Result(Libc.TryReadVector(Fd, buffers, out int read), read, "readv");
+            return Result(Libc.TryReadVector(Fd, buffers, out int read, _shared), read, "readv");
         }
         catch (ObjectDisposedException)
         {
@@ -75,9 +103,14 @@ internal sealed class ModuleIoHandle : IModuleIoHandle
             return Closed("write");
         }
 
+        if (SessionEventRefusal("Write") is int refused)
+        {
+            return refused;
+        }
+
         try
         {
-            return Result(Libc.TryWrite(Fd, data, out int written), written, "write");
+            return Result(Libc.TryWrite(Fd, data, out int written, _shared), written, "write");
         }
         catch (ObjectDisposedException)
         {
@@ -87,14 +120,14 @@ internal sealed class ModuleIoHandle : IModuleIoHandle
 
     public int Write(ReadOnlySpan<ReadOnlyMemory<byte>> buffers)
     {
-        if (Vectors(buffers.Length, "write") is int refused)
+        if ((Vectors(buffers.Length, "write") ?? SessionEventRefusal("Write")) is int refused)
         {
             return refused;
         }
 
         try
         {
-            return Result(Libc.TryWriteVector(Fd, buffers, out int written), written, "writev");
+            return Result(Libc.TryWriteVector(Fd, buffers, out int written, _shared), written, "writev");
         }
         catch (ObjectDisposedException)
         {
@@ -109,6 +142,28 @@ internal sealed class ModuleIoHandle : IModuleIoHandle
             return WrongKind("Signal", IoHandleKind.Event);
         }
 
+        if (_sessionEvent is not null)
+        {
+            if (IsClosed)
+            {
+                return Closed("Signal");
+            }
+
+            try
+            {
+                SupStatus signalled = _sessionEvent.Signal(_signaller!, out string? message, out _);
+                return signalled == SupStatus.Success ? 0 : _owner.Fail(signalled, $"Signal on {Name}: {message}");
+            }
+            catch (ObjectDisposedException)
+            {
+                return Closed("Signal");
+            }
+            catch (NativeException ex)
+            {
+                return _owner.Fail(ErrnoStatus.IoStatusOf(ex.Errno), $"Signal on {Name} failed: {ex.Message}");
+            }
+        }
+
         // eventfd(2): a write of 1 that would pass 0xfffffffffffffffe is EAGAIN on a non-blocking
         // descriptor: the event stays signalled, so that is WouldBlock, not a failure.
         ulong one = 1;
@@ -121,6 +176,27 @@ internal sealed class ModuleIoHandle : IModuleIoHandle
         if (Kind != IoHandleKind.Event)
         {
             return WrongKind("Consume", IoHandleKind.Event);
+        }
+
+        if (_sessionEvent is not null)
+        {
+            if (IsClosed)
+            {
+                return Closed("Consume");
+            }
+
+            try
+            {
+                return Libc.TryConsumeEventWithoutBlocking(Fd, out ulong taken) ? (long)Math.Min(taken, long.MaxValue) : (int)SupStatus.WouldBlock;
+            }
+            catch (ObjectDisposedException)
+            {
+                return Closed("Consume");
+            }
+            catch (NativeException ex)
+            {
+                return _owner.Fail(ErrnoStatus.IoStatusOf(ex.Errno), $"Consume on {Name} failed: {ex.Message}");
+            }
         }
 
         ulong count = 0;
@@ -146,6 +222,9 @@ internal sealed class ModuleIoHandle : IModuleIoHandle
             return;
         }
 
+        // Out of every set while the descriptor is still open (see the remarks).
+        _owner.Leave(this);
+        _sessionEvent?.RemoveDependent(this);
         Fd.Dispose();
         if (_socketPath is not null)
         {
@@ -181,6 +260,9 @@ internal sealed class ModuleIoHandle : IModuleIoHandle
 
         return null;
     }
+
+    private int? SessionEventRefusal(string call) =>
+        _sessionEvent is null ? null : _owner.Fail(SupStatus.InvalidParameter, $"{call} on {Name}: a session's event takes Signal and Consume only");
 
     private int Result(Errno errno, int transferred, string call)
     {

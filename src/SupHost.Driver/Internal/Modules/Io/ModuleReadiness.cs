@@ -73,6 +73,13 @@ internal sealed class ModuleReadiness : IModuleReadiness
                 return _owner.Fail(SupStatus.AlreadyExists, $"Add: {ours.Name} is in the set already; Modify changes it");
             }
 
+            // Checked again under the lock: a handle marks itself closed before it leaves the sets
+            // (which takes this lock), so one closing now is either refused here or left after.
+            if (ours.IsClosed)
+            {
+                return _owner.Fail(SupStatus.ObjectDying, $"Add: {ours.Name} is closed");
+            }
+
             var registration = new Registration(_nextId++, ours, token);
             Errno errno;
             try
@@ -267,6 +274,27 @@ internal sealed class ModuleReadiness : IModuleReadiness
             {
                 return 0;
             }
+        }
+    }
+
+    /// <summary>
+    /// Takes <paramref name="handle"/>, which is closing, out of the set: the registration and the
+    /// epoll entry (while its descriptor is still open; a shared open file would keep the entry).
+    /// </summary>
+    public void Leave(ModuleIoHandle handle)
+    {
+        if (!Forget(handle))
+        {
+            return;
+        }
+
+        try
+        {
+            Libc.EpollRemove(_epoll, handle.Fd);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The set closed meanwhile: nothing is registered any more.
         }
     }
 
