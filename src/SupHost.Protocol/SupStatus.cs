@@ -202,4 +202,20 @@ public enum SupStatus
 
     /// <summary>A module's socket has no peer any more (EPIPE, ECONNRESET, ECONNREFUSED): the other end closed or nobody listens.</summary>
     PeerClosed = -55,
+
+    /// <summary>
+    /// A trunk asked for is not there (the original's VERR_INTNET_FLT_IF_NOT_FOUND): no trunk driver
+    /// is loaded for the trunk type (no factory answers its interface), or the driver has no
+    /// interface of that name.
+    /// </summary>
+    TrunkNotFound = -56,
+
+    /// <summary>The trunk's interface is connected to another network already (the original's VERR_INTNET_FLT_IF_BUSY).</summary>
+    TrunkBusy = -57,
+
+    /// <summary>Joining a network whose trunk type or trunk name differs from the open's (the original's VERR_INTNET_INCOMPATIBLE_TRUNK).</summary>
+    IncompatibleTrunk = -58,
+
+    /// <summary>Joining a network whose policy flags conflict with the open's (the original's VERR_INTNET_INCOMPATIBLE_FLAGS).</summary>
+    IncompatibleFlags = -59,
 }
