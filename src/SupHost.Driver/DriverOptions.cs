@@ -86,6 +86,12 @@ public sealed class DriverOptions
     public long MaxDescriptorsPerUid { get; init; } = 4096;
 
     /// <summary>
+    /// Most descriptors one module may hold through its I/O (IModuleIo: handles, two per readiness
+    /// set); they count in the daemon's descriptor budget too.
+    /// </summary>
+    public int MaxDescriptorsPerModule { get; init; } = 4096;
+
+    /// <summary>
     /// Descriptors kept free for the daemon itself (accepting and refusing connections, loading
     /// modules, logging): the budget sessions share is RLIMIT_NOFILE less what is open at start,
     /// less one per possible session, less this reserve.
@@ -142,6 +148,11 @@ public sealed class DriverOptions
         if (StartModules.Distinct(StringComparer.Ordinal).Count() != StartModules.Count)
         {
             return $"start modules list a name twice: {string.Join(", ", StartModules)}";
+        }
+
+        if (MaxDescriptorsPerModule is < 2 or > 1048576)
+        {
+            return $"MaxDescriptorsPerModule must be 2 to 1048576 (now {MaxDescriptorsPerModule})";
         }
 
         if (MaxDescriptorsPerSession < 1 || MaxDescriptorsPerUid < 1 || DescriptorReserve < 16)

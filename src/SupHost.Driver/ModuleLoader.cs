@@ -59,6 +59,9 @@ public sealed partial class ModuleLoader
     /// <summary>The directories searched, in order.</summary>
     public IReadOnlyList<string> Directories => _options.ModuleDirectories;
 
+    /// <summary>The descriptors one module may hold through its I/O.</summary>
+    internal int MaxDescriptorsPerModule => _options.MaxDescriptorsPerModule;
+
     /// <summary>Modules open or loaded.</summary>
     public int Count
     {

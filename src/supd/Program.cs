@@ -108,6 +108,7 @@ root.SetAction(async parse =>
         GipForceAsync = settings.GipForceAsync,
         MaxDescriptorsPerSession = settings.MaxDescriptorsPerSession,
         MaxDescriptorsPerUid = settings.MaxDescriptorsPerUid,
+        MaxDescriptorsPerModule = settings.MaxDescriptorsPerModule,
         DescriptorReserve = settings.DescriptorReserve,
     };
     if (options.Validate() is string problem)

@@ -67,5 +67,7 @@ internal sealed class SupdSettings
 
     public long MaxDescriptorsPerUid { get; set; } = 4096;
 
+    public int MaxDescriptorsPerModule { get; set; } = 4096;
+
     public int DescriptorReserve { get; set; } = 256;
 }

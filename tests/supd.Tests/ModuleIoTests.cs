@@ -99,6 +99,7 @@ public sealed class ModuleIoTests : IDisposable
         using SupClient client = _daemon.Connect();
         int fds = _daemon.FdCount();
         var io = new IoModule(client);
+        long held = client.QueryStatus().DescriptorsHeld;
         (int status, byte[] data) = io.CallRaw("Flood", 0, []);
         Assert.Equal((int)SupStatus.LimitReached, status);
         Assert.Equal(4096, BinaryPrimitives.ReadInt32LittleEndian(data));
@@ -106,6 +107,9 @@ public sealed class ModuleIoTests : IDisposable
             "opening an event: 4096 descriptors of module test-io are held; 1 more would exceed the daemon's limit of 4096",
             Encoding.UTF8.GetString(data, 4, data.Length - 4));
         Assert.Equal(fds + 4096, _daemon.FdCount());
+
+        // They count in the daemon's descriptor budget, which sessions share.
+        Assert.Equal(held + 4096, client.QueryStatus().DescriptorsHeld);
 
         // Others are served meanwhile; closed, the budget is whole again.
         using (SupClient other = _daemon.Connect())
@@ -121,6 +125,19 @@ public sealed class ModuleIoTests : IDisposable
         io.Ok("Drain");
         Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(io.Module));
         Poll.Until(() => _daemon.FdCount() == fds, () => $"the daemon's descriptors to return to {fds} (now {_daemon.FdCount()})");
+    }
+
+    [Fact]
+    public void The_descriptors_a_module_may_hold_are_configurable()
+    {
+        using Daemon daemon = Daemon.StartWithConfig("""{ "Supd": { "MaxDescriptorsPerModule": 64 } }""");
+        using SupClient client = daemon.Connect();
+        var io = new IoModule(client);
+        (int status, byte[] data) = io.CallRaw("Flood", 0, []);
+        Assert.Equal((int)SupStatus.LimitReached, status);
+        Assert.Equal(64, BinaryPrimitives.ReadInt32LittleEndian(data));
+        io.Ok("Drain");
+        Assert.Equal(0, client.QueryStatus().DescriptorsHeld);
     }
 
     [Fact]

@@ -18,8 +18,14 @@ internal sealed class Quota
     private readonly Dictionary<uint, long> _byUid = [];
     private long _total;
 
-    public Quota(string resource, long perSession, long perUid, long total)
+    /// <param name="resource">What is counted, for messages ("descriptors").</param>
+    /// <param name="perSession">Most one session may hold.</param>
+    /// <param name="perUid">Most all sessions of one uid may hold.</param>
+    /// <param name="total">Most all may hold.</param>
+    /// <param name="parent">A budget whose total this one's takes count against too (a module's descriptors in the daemon's), or null.</param>
+    public Quota(string resource, long perSession, long perUid, long total, Quota? parent = null)
     {
+        _parent = parent;
         ArgumentOutOfRangeException.ThrowIfNegative(perSession);
         ArgumentOutOfRangeException.ThrowIfNegative(perUid);
         ArgumentOutOfRangeException.ThrowIfNegative(total);
@@ -30,6 +36,8 @@ internal sealed class Quota
     }
 
     /// <summary>What is counted, in the plural ("pages", "descriptors"), for messages.</summary>
+    private readonly Quota? _parent;
+
     public string Resource { get; }
 
     public long PerSession { get; }
@@ -95,6 +103,12 @@ internal sealed class Quota
                 return false;
             }
 
+            // The parent's lock is taken inside this one's, never the other way round.
+            if (_parent is not null && !_parent.TryTakeTotal(amount, out message))
+            {
+                return false;
+            }
+
             _bySession[sessionId] = session + amount;
             _byUid[uid] = user + amount;
             _total += amount;
@@ -111,6 +125,33 @@ internal sealed class Quota
         {
             Subtract(_bySession, sessionId, amount);
             Subtract(_byUid, uid, amount);
+            long returned = Math.Min(amount, _total);
+            _total -= returned;
+            _parent?.ReturnTotal(returned);
+        }
+    }
+
+    /// <summary>Takes <paramref name="amount"/> from the total alone (for a child budget, whose holder is no session).</summary>
+    private bool TryTakeTotal(long amount, out string? message)
+    {
+        lock (_lock)
+        {
+            if (amount > Total - _total)
+            {
+                message = $"{_total} {Resource} are held by sessions and modules; {amount} more would exceed the daemon's limit of {Total}";
+                return false;
+            }
+
+            _total += amount;
+            message = null;
+            return true;
+        }
+    }
+
+    private void ReturnTotal(long amount)
+    {
+        lock (_lock)
+        {
             _total = Math.Max(0, _total - amount);
         }
     }

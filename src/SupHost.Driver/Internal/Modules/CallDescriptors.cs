@@ -12,6 +12,9 @@ namespace SupHost.Driver.Internal.Modules;
 internal sealed class CallDescriptors
 {
     private readonly Quota _quota;
+
+    /// <summary>The daemon's descriptor budget.</summary>
+    public Quota Budget => _quota;
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SafeFd, object> _issued = [];
     private long _unclaimed;
 

@@ -15,7 +15,7 @@ internal sealed partial class ModuleHost
             lock (_lock)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                return _io ??= new ModuleIo(_module.Name, _logger, (holder, handle) => _events.Find(Holder(holder), handle), _events.Signaller);
+                return _io ??= new ModuleIo(_module.Name, _logger, _loader.MaxDescriptorsPerModule, _descriptors.Budget, (holder, handle) => _events.Find(Holder(holder), handle), _events.Signaller);
             }
         }
     }

@@ -14,9 +14,6 @@ namespace SupHost.Driver.Internal.Modules.Io;
 /// </summary>
 internal sealed class ModuleIo : IModuleIo, IDisposable
 {
-    /// <summary>The descriptors one module may hold through its I/O: handles, and two per readiness set.</summary>
-    public const int MaxDescriptors = 4096;
-
     private const int MaxBacklog = 4096;
     private const int MinMtu = 68;
     private const int MaxMtu = 65535;
@@ -37,9 +34,11 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
 
     /// <param name="module">The module's name.</param>
     /// <param name="logger">Where failures are logged.</param>
+    /// <param name="maxDescriptors">The descriptors it may hold: handles, and two per readiness set.</param>
+    /// <param name="daemonBudget">The daemon's descriptor budget, whose total the module's descriptors count in too; none: only the module's own limit binds.</param>
     /// <param name="findEvent">The event a session holds by handle (for <see cref="OpenEvent"/>); none: OpenEvent finds nothing.</param>
     /// <param name="signaller">The daemon's event signaller, for a session event's handle.</param>
-    public ModuleIo(string module, ILogger logger, Func<ISessionIdentity, ulong, EventEntry?>? findEvent = null, EventSignaller? signaller = null)
+    public ModuleIo(string module, ILogger logger, int maxDescriptors, Quota? daemonBudget, Func<ISessionIdentity, ulong, EventEntry?>? findEvent = null, EventSignaller? signaller = null)
     {
         Module = module;
         _logger = logger;
@@ -47,7 +46,7 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
         _signaller = signaller;
 
         // One budget per module, counted as the module's own (session 0, the daemon's uid): only the total binds.
-        _descriptors = new Quota($"descriptors of module {module}", long.MaxValue, long.MaxValue, MaxDescriptors);
+        _descriptors = new Quota($"descriptors of module {module}", long.MaxValue, long.MaxValue, maxDescriptors, daemonBudget);
     }
 
     public string Module { get; }
