@@ -66,6 +66,20 @@ public ref struct ModuleCall
     public readonly void Reply(ModuleDescriptor descriptor) =>
         (DescriptorSet ?? throw new InvalidOperationException("this call cannot carry descriptors in its reply")).Add(descriptor);
 
+    /// <summary>
+    /// Why the call failed, in words, for an entry point that returns a negative status (Abi 1.1):
+    /// the client gets "module.Entry: " and this message with the status, instead of "module.Entry
+    /// returned status N", cut to the protocol's 1024-byte message. Ignored with a status of 0 or more.
+    /// </summary>
+    public string? Message { readonly get; set; }
+
+    /// <summary>Sets <see cref="Message"/> and returns <paramref name="status"/>: <c>return call.Fail(-58, "...")</c>.</summary>
+    public int Fail(int status, string message)
+    {
+        Message = message;
+        return status;
+    }
+
     /// <summary>Bytes of <see cref="Output"/> the module filled; 0 to <c>Output.Length</c>.</summary>
     public int OutputLength
     {

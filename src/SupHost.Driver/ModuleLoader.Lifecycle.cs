@@ -256,6 +256,12 @@ public sealed partial class ModuleLoader
         return result with { Transfer = descriptors };
     }
 
+    /// <summary>The message of a module's negative status: its own words when it gave some (at most 1024 characters).</summary>
+    private static string FailureMessage(string module, string symbol, int status, string? message) =>
+        string.IsNullOrEmpty(message)
+            ? $"{module}.{symbol} returned status {status}"
+            : $"{module}.{symbol}: {(message.Length > 1024 ? message[..1024] : message)}";
+
     private CallResult InvokeEntry(LoadedModule module, string symbol, Session session, uint operation, ulong argument, ReadOnlySpan<byte> input, Span<byte> output, ModuleEntryPoint entry, ModuleCallDescriptors? descriptors)
     {
         Interlocked.Increment(ref module.Calls);
@@ -276,7 +282,7 @@ public sealed partial class ModuleLoader
             // number: a module's -14 is not the daemon's InvalidHandle.
             int status = entry(ref call);
             return status < 0
-                ? CallResult.Fail((SupStatus)status, $"{module.Name}.{symbol} returned status {status}") with { FromModule = true }
+                ? CallResult.Fail((SupStatus)status, FailureMessage(module.Name, symbol, status, call.Message)) with { FromModule = true }
                 : new CallResult((SupStatus)status, call.OutputLength, null, FromModule: true);
         }
         catch (Exception ex)

@@ -81,6 +81,14 @@ public sealed class ModuleGuardTests : IDisposable
         Assert.True(fromModule.IsModuleStatus);
         Assert.Equal("test-guard.FailWith returned status -14", fromModule.Message);
 
+        // A module's own words go with its status (ModuleCall.Fail), cut to the protocol's 1024-byte message.
+        SupException worded = Assert.Throws<SupException>(() => client.CallModule(client.GetSymbol(open.Handle, "FailWith"), 58, 1));
+        Assert.Equal((SupStatus)(-58), worded.Status);
+        Assert.True(worded.IsModuleStatus);
+        Assert.Equal("test-guard.FailWith: failed on purpose with 58", worded.Message);
+        SupException tooLong = Assert.Throws<SupException>(() => client.CallModule(client.GetSymbol(open.Handle, "FailWith"), 3, 2));
+        Assert.Equal("test-guard.FailWith: " + new string('x', ProtocolConstants.MaxMessageSize - "test-guard.FailWith: ".Length), tooLong.Message);
+
         SupException fromDaemon = Assert.Throws<SupException>(() => client.CallModule(0x1234, 0, 0));
         Assert.Equal(SupStatus.InvalidHandle, fromDaemon.Status);
         Assert.False(fromDaemon.IsModuleStatus);

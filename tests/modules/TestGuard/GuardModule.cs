@@ -69,7 +69,12 @@ public sealed class GuardModule : ISupModule
 
     /// <summary>Returns the negative of the operation: a module status of its own, whatever its number.</summary>
     [SupEntryPoint]
-    public static int FailWith(ref ModuleCall call) => -(int)call.Operation;
+    public static int FailWith(ref ModuleCall call) => call.Argument switch
+    {
+        0 => -(int)call.Operation,
+        1 => call.Fail(-(int)call.Operation, $"failed on purpose with {call.Operation}"),
+        _ => call.Fail(-(int)call.Operation, new string('x', 5000)),
+    };
 
     private sealed class TrunkFactory : IComponentFactory
     {
