@@ -33,7 +33,7 @@ if [ "$#" -gt 1 ] || [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
   exit 2
 fi
 
-for tool in apt-get apt-cache dpkg dpkg-deb gzip flock sha256sum find sort; do
+for tool in apt-get apt-cache apt-config dpkg dpkg-deb gzip flock sha256sum find sort; do
   command -v "$tool" >/dev/null || die "$tool is missing: this script needs a Debian system with apt, dpkg, gzip, util-linux (flock) and coreutils"
 done
 arch=$(dpkg --print-architecture)
@@ -131,9 +131,11 @@ image_key() {
 # resolution is remembered next to the state it came from: the lists, apt's configuration and
 # dpkg's status (an installed version can be the candidate), and this script.
 apt_state() {
+  local lists etc status
+  eval "$(apt-config shell lists Dir::State::Lists/d etc Dir::Etc/d status Dir::State::status/f)"
   {
     sha256sum <"$here/guest-image.sh"
-    find /var/lib/apt/lists /etc/apt /var/lib/dpkg/status -type f -printf '%p %s %T@\n' 2>/dev/null | LC_ALL=C sort
+    find "$lists" "$etc" "$status" -type f -printf '%p %s %T@\n' 2>/dev/null | LC_ALL=C sort
   } | sha256sum | cut -d' ' -f 1
 }
 remembered() {
