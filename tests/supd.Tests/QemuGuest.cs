@@ -157,6 +157,9 @@ public sealed partial class QemuGuest : IDisposable
                 "-display", "none", "-monitor", "none", "-serial", "stdio",
                 // The guest's poweroff, and a panic (panic=-1 reboots), end QEMU.
                 "-no-reboot",
+                // qboot (qemu-system-data) jumps straight to -kernel; SeaBIOS's POST and option
+                // ROMs cost 0.3-1.5 s more under TCG.
+                "-bios", "qboot.rom",
                 "-kernel", image.Kernel,
                 "-initrd", image.Initrd,
                 "-append", append,

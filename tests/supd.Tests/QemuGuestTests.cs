@@ -120,6 +120,31 @@ public sealed class QemuGuestTests(ITestOutputHelper output)
         Assert.DoesNotContain("never runs", guest.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Dispose_kills_a_guest_that_is_still_running()
+    {
+        var guest = QemuGuest.Start(new QemuGuestOptions
+        {
+            Netdev = "hubport,hubid=0",
+            Mac = "52:54:00:5e:00:12",
+            // The command would outlive the test: only Dispose ends this guest.
+            Command = "sleep 3600",
+        });
+        int pid = guest.Pid;
+        try
+        {
+            Assert.Equal("none", guest.WaitForReady(s_boot));
+            Assert.True(Directory.Exists($"/proc/{pid}"), "QEMU ended on its own");
+        }
+        finally
+        {
+            guest.Dispose();
+        }
+
+        Assert.False(Directory.Exists($"/proc/{pid}"), $"QEMU pid {pid} outlived Dispose");
+        guest.Dispose();
+    }
+
     private void Report(QemuGuest guest)
     {
         // The init's own line: its start and eth0's, in seconds of the guest's uptime.
