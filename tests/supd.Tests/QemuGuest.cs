@@ -158,7 +158,7 @@ public sealed partial class QemuGuest : IDisposable
                 // The guest's poweroff, and a panic (panic=-1 reboots), end QEMU.
                 "-no-reboot",
                 // qboot (qemu-system-data) jumps straight to -kernel; SeaBIOS's POST and option
-                // ROMs cost 0.3-1.5 s more under TCG.
+                // ROMs cost 0.6-1.8 s more under TCG.
                 "-bios", "qboot.rom",
                 "-kernel", image.Kernel,
                 "-initrd", image.Initrd,
