@@ -14,7 +14,6 @@ public unsafe class RingHostileTests
     private const int RingSize = 256;
     private const int SendStruct = 64;
     private const int SendData = 576;
-    private const int SendEnd = 832;
 
     public static TheoryData<string, int, int, long> BadEntries => new()
     {
