@@ -29,6 +29,7 @@ public sealed class SupClient : IDisposable
     private uint _sequence;
     private int _disposed;
     private int _gipMappings;
+    private IntNetModule? _intnet;
 
     private SupClient(SafeFd fd, string socketPath, int largestSend)
     {
@@ -370,6 +371,67 @@ public sealed class SupClient : IDisposable
 
     /// <summary>Every allocation by session (full sessions only).</summary>
     public IReadOnlyList<MemoryInfo> ListMemory() => PagedListing(SupFunction.ListMemory, ListingJsonContext.Default.ListMemoryInfo);
+
+    /// <summary>
+    /// Opens an interface on an IntNet network (the intnet module's Open), creating the network
+    /// when it does not exist, and maps its buffer. Disposing the result closes the interface.
+    /// </summary>
+    /// <exception cref="SupException">
+    /// The switch's statuses (with its message; <see cref="SupException.IsModuleStatus"/> is set):
+    /// <see cref="SupStatus.InvalidParameter"/>, <see cref="SupStatus.InvalidName"/>,
+    /// <see cref="SupStatus.PermissionDenied"/>, <see cref="SupStatus.IncompatibleTrunk"/>,
+    /// <see cref="SupStatus.IncompatibleFlags"/>, <see cref="SupStatus.TrunkNotFound"/>,
+    /// <see cref="SupStatus.TrunkBusy"/>, <see cref="SupStatus.LimitReached"/>;
+    /// <see cref="SupStatus.ModuleNotFound"/> when the daemon has no intnet module.
+    /// </exception>
+    public IntNetInterface OpenIntNetInterface(IntNetOpenOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return IntNetInterface.Open(IntNet(), options);
+    }
+
+    /// <summary>
+    /// Creates a network without opening an interface on it (NetCreate), with the options' trunk and
+    /// policy flags (their ring sizes are ignored). A persistent network stays when its last
+    /// interface closes, until <see cref="DeleteIntNetNetwork"/>.
+    /// </summary>
+    /// <returns>True when it was created; false when a compatible network of that name existed.</returns>
+    public bool CreateIntNetNetwork(IntNetOpenOptions options, bool persistent = true)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        SupReply reply = IntNet().Call("NetCreate", 0, 0, IntNetWire.OpenRequest(options, persistent), IntNetWire.OpenReplySize);
+        return IntNetInterface.OpenReplyFields.Read(reply.Payload).Created;
+    }
+
+    /// <summary>Deletes a network (NetDelete): its interfaces are closed (their waits return <see cref="SupStatus.ObjectDying"/>).</summary>
+    public void DeleteIntNetNetwork(string name) => IntNet().Call("NetDelete", 0, 0, IntNetWire.NetworkName(name), 0);
+
+    /// <summary>The networks as the switch lists them (NetList): the JSON document <c>{"networks":[...]}</c> of docs/intnet.md, "Listings".</summary>
+    public string ListIntNetNetworks() => IntNet().Listing("NetList", []);
+
+    /// <summary>One network with its ports, trunk and counters (NetShow): a JSON document as docs/intnet.md, "Listings", describes it.</summary>
+    public string ShowIntNetNetwork(string name) => IntNet().Listing("NetShow", IntNetWire.NetworkName(name));
+
+    /// <summary>
+    /// Starts capturing every frame the network switches (CaptureStart); the caller needs access to
+    /// the network. <paramref name="snapLength"/>: the most bytes of each frame kept (0: 65535).
+    /// </summary>
+    public IntNetCapture StartIntNetCapture(string network, int snapLength = 0) => IntNetCapture.Start(IntNet(), network, snapLength);
+
+    /// <summary>The intnet module, opened once for this session and kept until it ends.</summary>
+    private IntNetModule IntNet()
+    {
+        IntNetModule? module = Volatile.Read(ref _intnet);
+        if (module is not null)
+        {
+            return module;
+        }
+
+        lock (_gipGate)
+        {
+            return _intnet ??= new IntNetModule(this);
+        }
+    }
 
     /// <summary>A call whose reply carries exactly one descriptor, which the caller then owns.</summary>
     private (SupReply Reply, SafeFd Descriptor) CallForDescriptor(SupFunction function, ReadOnlySpan<byte> input, int outputSize)
