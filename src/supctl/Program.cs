@@ -14,6 +14,7 @@ var root = new RootCommand("supctl: inspect and drive the SupHost daemon (supd).
     ModuleCommand.Create(),
     MemoryCommand.Create(),
     GipCommand.Create(),
+    NetCommand.Create(),
 };
 
 ParseResult parse = root.Parse(args);

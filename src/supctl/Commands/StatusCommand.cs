@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using SupHost.Client;
 using SupHost.Protocol;
 
@@ -15,9 +17,57 @@ internal static class StatusCommand
         command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, async (client, token) =>
         {
             StatusInfo status = await client.QueryStatusAsync(token).ConfigureAwait(false);
-            return await CommandRunner.PrintAsync(parse, status, Render).ConfigureAwait(false);
+            (int Networks, long Ports)? intnet = await Task.Run(() => CountNetworks(parse), token).ConfigureAwait(false);
+            if (parse.GetValue(GlobalOptions.Json))
+            {
+                JsonNode node = JsonSerializer.SerializeToNode(status, ListingJsonContext.Default.StatusInfo)!;
+                if (intnet is (int networks, long ports))
+                {
+                    node["intnet"] = new JsonObject { ["networks"] = networks, ["ports"] = ports };
+                }
+
+                await Console.Out.WriteLineAsync(node.ToJsonString(s_indented)).ConfigureAwait(false);
+                return ExitCodes.Ok;
+            }
+
+            string text = Render(status);
+            if (intnet is (int n, long p))
+            {
+                text += string.Create(CultureInfo.InvariantCulture, $"networks        {n} (intnet), {p} ports{Environment.NewLine}");
+            }
+
+            await Console.Out.WriteAsync(text).ConfigureAwait(false);
+            return ExitCodes.Ok;
         }, ct, SupEndpoint.Restricted));
         return command;
+    }
+
+    private static readonly JsonSerializerOptions s_indented = new(ListingJsonContext.Default.Options) { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>
+    /// The intnet module's networks and their ports (NetList), when the module is loaded and this
+    /// user may open a full session; null otherwise (status itself goes through the restricted socket).
+    /// </summary>
+    private static (int Networks, long Ports)? CountNetworks(ParseResult parse)
+    {
+        try
+        {
+            using SupClient full = SupClient.Connect(GlobalOptions.ClientOptions(parse));
+            if (!full.ListModules().Any(m => string.Equals(m.Name, "intnet", StringComparison.Ordinal) && string.Equals(m.State, "loaded", StringComparison.Ordinal)))
+            {
+                return null;
+            }
+
+            return NetRender.Count(full.ListIntNetNetworks());
+        }
+        catch (SupException)
+        {
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static string Render(StatusInfo s)
