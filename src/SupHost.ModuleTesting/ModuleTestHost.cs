@@ -165,9 +165,21 @@ public sealed class ModuleTestHost : IDisposable
         }
 
         var test = new TestSession(this, _driver, session, closing);
+        bool closed;
         lock (_lock)
         {
-            _sessions.Add(test);
+            // Checked again under the lock Unload takes its list under: a session is ended by it, or refused.
+            closed = _closed;
+            if (!closed)
+            {
+                _sessions.Add(test);
+            }
+        }
+
+        if (closed)
+        {
+            test.End();
+            throw new ObjectDisposedException(nameof(ModuleTestHost), $"the host of module '{ModuleName}' has unloaded it");
         }
 
         try
@@ -226,10 +238,10 @@ public sealed class ModuleTestHost : IDisposable
                 return _report;
             }
 
-            _closed = true;
             List<TestSession> sessions;
             lock (_lock)
             {
+                _closed = true;
                 sessions = [.. _sessions];
             }
 

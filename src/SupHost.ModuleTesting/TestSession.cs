@@ -235,7 +235,11 @@ public sealed class TestSession : IDisposable
                 return found;
             }
 
-            symbol = HandleReply.Read(found.Output).Handle;
+            using (found)
+            {
+                symbol = HandleReply.Read(found.Output).Handle;
+            }
+
             lock (_symbols)
             {
                 _symbols[entryPoint] = symbol;
