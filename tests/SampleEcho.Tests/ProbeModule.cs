@@ -99,6 +99,25 @@ public sealed class ProbeModule : ISupModule
         return 0;
     }
 
+    /// <summary>Set once the self-disposing timer's callback has disposed its own timer and returned.</summary>
+    public ManualResetEventSlim TimerDisposedItself { get; } = new();
+
+    /// <summary>Starts a timer whose callback disposes its own timer.</summary>
+    [SupEntryPoint]
+    public int StartSelfDisposingTimer(ref ModuleCall call)
+    {
+        IDisposable? timer = null;
+        var made = new ManualResetEventSlim();
+        timer = _host!.Timers.Start(TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan, () =>
+        {
+            made.Wait();
+            timer!.Dispose();
+            TimerDisposedItself.Set();
+        });
+        made.Set();
+        return 0;
+    }
+
     /// <summary>Blocks until the call is cancelled; returns 1 then, or -1001 after 30 s without.</summary>
     [SupEntryPoint]
     public int WaitForCancellation(ref ModuleCall call)

@@ -186,6 +186,21 @@ public sealed class TestHostTests
     }
 
     [Fact]
+    public void A_timer_that_disposes_itself_from_its_callback_does_not_hang()
+    {
+        var probe = new ProbeModule();
+        using var host = ModuleTestHost.Create(probe, new ModuleTestHostOptions { ModuleName = "probe" });
+        using (TestSession session = host.CreateSession())
+        {
+            using TestReply reply = host.Call(session, "StartSelfDisposingTimer");
+            Assert.Equal(SupStatus.Success, reply.Status);
+        }
+
+        Assert.True(probe.TimerDisposedItself.Wait(TimeSpan.FromSeconds(30)), "the timer's callback hung disposing its own timer");
+        Assert.Empty(host.Unload().Leaks);
+    }
+
+    [Fact]
     public void A_worker_that_does_not_stop_is_reported_by_name()
     {
         var probe = new ProbeModule();
