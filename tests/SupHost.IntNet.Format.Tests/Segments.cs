@@ -38,13 +38,10 @@ internal static class Segments
 
     public static void AssertGuards(byte[] buffer, int start, int length)
     {
-        for (int i = 0; i < buffer.Length; i++)
-        {
-            if (i < start || i >= start + length)
-            {
-                Assert.True(buffer[i] == Canary, $"byte {i} outside the segment [{start}, {start + length}) was written");
-            }
-        }
+        int before = buffer.AsSpan(0, start).IndexOfAnyExcept(Canary);
+        int after = buffer.AsSpan(start + length).IndexOfAnyExcept(Canary);
+        Assert.True(before < 0, $"byte {before} before the segment [{start}, {start + length}) was written");
+        Assert.True(after < 0, $"byte {start + length + after} after the segment [{start}, {start + length}) was written");
     }
 
     public static void CheckTcp(FrameSpec spec, BuiltFrame built, List<byte[]> segments)
