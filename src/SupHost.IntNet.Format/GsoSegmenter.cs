@@ -26,11 +26,41 @@ public readonly ref struct GsoSegmenter
     private readonly ReadOnlySpan<byte> _frame;
     private readonly GsoContext _context;
 
+    /// <summary>
+    /// Sums of what every segment shares, taken once per super-frame (RFC 1624's incremental
+    /// update): the IP header without the fields a segment rewrites, the pseudo-header without
+    /// its length, the TCP/UDP header without the fields a segment rewrites.
+    /// </summary>
+    private readonly ushort _ipSum;
+    private readonly ushort _pseudoSum;
+    private readonly ushort _transportSum;
+
     private GsoSegmenter(GsoContext context, ReadOnlySpan<byte> frame, int segmentCount)
     {
         _context = context;
         _frame = frame;
         SegmentCount = segmentCount;
+
+        // IPv4: total length, identification and checksum are per segment (fragments: total
+        // length, flags and offset, checksum). TCP: sequence number, data offset and flags,
+        // checksum. UDP: length and checksum. Everything else is summed here, once.
+        ReadOnlySpan<byte> ip = frame[context.NetworkHeaderOffset..context.TransportHeaderOffset];
+        ReadOnlySpan<byte> transport = frame[context.TransportHeaderOffset..context.HeadersLength];
+        byte protocol = context.IsTcp ? GsoHeaders.ProtocolTcp : GsoHeaders.ProtocolUdp;
+        if (context.IsIPv4)
+        {
+            int perSegment = context.Type == GsoType.IPv4Udp ? GsoHeaders.IPv4Fragment : GsoHeaders.IPv4Id;
+            _ipSum = SumWithout(ip, GsoHeaders.IPv4TotalLength, perSegment, GsoHeaders.IPv4Checksum);
+            _pseudoSum = Checksum.PseudoHeaderIPv4(ip, protocol, 0);
+        }
+        else
+        {
+            _pseudoSum = Checksum.PseudoHeaderIPv6(ip, protocol, 0);
+        }
+
+        _transportSum = context.IsTcp
+            ? SumWithout(transport, GsoHeaders.TcpSequence, GsoHeaders.TcpSequence + 2, GsoHeaders.TcpDataOffset, GsoHeaders.TcpChecksum)
+            : SumWithout(transport, GsoHeaders.UdpLengthField, GsoHeaders.UdpChecksum);
     }
 
     /// <summary>How many segments the frame is cut into (at least 1).</summary>
@@ -126,25 +156,33 @@ public readonly ref struct GsoSegmenter
     {
         GsoContext context = _context;
         int transportLength = context.HeadersLength - context.TransportHeaderOffset + payload.Length;
-        ushort pseudo = FixIPHeader(segment, transportLength, index, GsoHeaders.ProtocolTcp);
+        ushort sum = FixIPHeader(segment, transportLength, index);
 
         // The sequence number moves past the payload of the segments before; FIN and PSH belong
         // to the end of the data, CWR to its first segment (as Linux's tcp_gso_segment does).
         Span<byte> tcp = segment[context.TransportHeaderOffset..context.HeadersLength];
-        uint sequence = BinaryPrimitives.ReadUInt32BigEndian(tcp[GsoHeaders.TcpSequence..]);
-        BinaryPrimitives.WriteUInt32BigEndian(tcp[GsoHeaders.TcpSequence..], sequence + (uint)(index * context.MaxSegmentSize));
+        uint sequence = BinaryPrimitives.ReadUInt32BigEndian(tcp[GsoHeaders.TcpSequence..]) + (uint)(index * context.MaxSegmentSize);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp[GsoHeaders.TcpSequence..], sequence);
+        byte flags = tcp[GsoHeaders.TcpFlags];
         if (index + 1 < SegmentCount)
         {
-            tcp[GsoHeaders.TcpFlags] &= unchecked((byte)~(GsoHeaders.TcpFin | GsoHeaders.TcpPsh));
+            flags &= unchecked((byte)~(GsoHeaders.TcpFin | GsoHeaders.TcpPsh));
         }
 
         if (index > 0)
         {
-            tcp[GsoHeaders.TcpFlags] &= unchecked((byte)~GsoHeaders.TcpCwr);
+            flags &= unchecked((byte)~GsoHeaders.TcpCwr);
         }
 
-        BinaryPrimitives.WriteUInt16BigEndian(tcp[GsoHeaders.TcpChecksum..], 0);
-        ushort sum = TransportSum(tcp, payload, segment[context.HeadersLength..], pseudo);
+        tcp[GsoHeaders.TcpFlags] = flags;
+
+        // Pseudo-header, the shared part of the header, the rewritten words, the payload copied
+        // and summed in one pass (behind a header whose length is a multiple of 4).
+        sum = Checksum.Add(sum, _transportSum);
+        sum = Checksum.Add(sum, (ushort)(sequence >> 16));
+        sum = Checksum.Add(sum, (ushort)sequence);
+        sum = Checksum.Add(sum, (ushort)((tcp[GsoHeaders.TcpDataOffset] << 8) | flags));
+        sum = Checksum.CopyAndSum(payload, segment[context.HeadersLength..], sum);
         BinaryPrimitives.WriteUInt16BigEndian(tcp[GsoHeaders.TcpChecksum..], Checksum.Complement(sum));
     }
 
@@ -152,11 +190,12 @@ public readonly ref struct GsoSegmenter
     {
         GsoContext context = _context;
         int transportLength = GsoHeaders.UdpLength + payload.Length;
-        ushort pseudo = FixIPHeader(segment, transportLength, 0, GsoHeaders.ProtocolUdp);
+        ushort sum = FixIPHeader(segment, transportLength, 0);
         Span<byte> udp = segment[context.TransportHeaderOffset..context.HeadersLength];
         BinaryPrimitives.WriteUInt16BigEndian(udp[GsoHeaders.UdpLengthField..], (ushort)transportLength);
-        BinaryPrimitives.WriteUInt16BigEndian(udp[GsoHeaders.UdpChecksum..], 0);
-        ushort sum = TransportSum(udp, payload, segment[context.HeadersLength..], pseudo);
+        sum = Checksum.Add(sum, _transportSum);
+        sum = Checksum.Add(sum, (ushort)transportLength);
+        sum = Checksum.CopyAndSum(payload, segment[context.HeadersLength..], sum);
         BinaryPrimitives.WriteUInt16BigEndian(udp[GsoHeaders.UdpChecksum..], UdpChecksumValue(sum));
     }
 
@@ -167,10 +206,12 @@ public readonly ref struct GsoSegmenter
         int offset = index * context.SegmentStride;
         payload.CopyTo(segment[context.TransportHeaderOffset..]);
         Span<byte> ip = segment[context.NetworkHeaderOffset..context.TransportHeaderOffset];
-        BinaryPrimitives.WriteUInt16BigEndian(ip[GsoHeaders.IPv4TotalLength..], (ushort)(ip.Length + payload.Length));
+        ushort totalLength = (ushort)(ip.Length + payload.Length);
         ushort fragment = (ushort)((offset / 8) | (index + 1 < SegmentCount ? GsoHeaders.IPv4MoreFragments : 0));
+        BinaryPrimitives.WriteUInt16BigEndian(ip[GsoHeaders.IPv4TotalLength..], totalLength);
         BinaryPrimitives.WriteUInt16BigEndian(ip[GsoHeaders.IPv4Fragment..], fragment);
-        Checksum.SetIPv4HeaderChecksum(ip);
+        ushort ipSum = Checksum.Add(Checksum.Add(_ipSum, totalLength), fragment);
+        BinaryPrimitives.WriteUInt16BigEndian(ip[GsoHeaders.IPv4Checksum..], Checksum.Complement(ipSum));
         if (index != 0)
         {
             return;
@@ -178,12 +219,12 @@ public readonly ref struct GsoSegmenter
 
         // The first fragment's UDP header describes the whole datagram: everything behind the IP
         // header of the super-frame.
-        int datagramLength = _frame.Length - context.TransportHeaderOffset;
+        ushort datagramLength = (ushort)(_frame.Length - context.TransportHeaderOffset);
         Span<byte> udp = segment.Slice(context.TransportHeaderOffset, GsoHeaders.UdpLength);
-        BinaryPrimitives.WriteUInt16BigEndian(udp[GsoHeaders.UdpLengthField..], (ushort)datagramLength);
-        BinaryPrimitives.WriteUInt16BigEndian(udp[GsoHeaders.UdpChecksum..], 0);
-        ushort sum = Checksum.PseudoHeaderIPv4(ip, GsoHeaders.ProtocolUdp, datagramLength);
-        sum = Checksum.Sum(udp, sum);
+        BinaryPrimitives.WriteUInt16BigEndian(udp[GsoHeaders.UdpLengthField..], datagramLength);
+        ushort sum = Checksum.Add(_pseudoSum, datagramLength);
+        sum = Checksum.Add(sum, _transportSum);
+        sum = Checksum.Add(sum, datagramLength);
         sum = Checksum.Sum(_frame[context.HeadersLength..], sum);
         BinaryPrimitives.WriteUInt16BigEndian(udp[GsoHeaders.UdpChecksum..], UdpChecksumValue(sum));
     }
@@ -192,34 +233,43 @@ public readonly ref struct GsoSegmenter
     /// Fixes the copied IP header for a segment whose transport part is
     /// <paramref name="transportLength"/> bytes and returns the pseudo-header sum.
     /// </summary>
-    private ushort FixIPHeader(Span<byte> segment, int transportLength, int index, byte protocol)
+    private ushort FixIPHeader(Span<byte> segment, int transportLength, int index)
     {
         GsoContext context = _context;
         Span<byte> ip = segment[context.NetworkHeaderOffset..context.TransportHeaderOffset];
-        if (_context.Type is GsoType.IPv4Tcp)
+        if (context.IsIPv4)
         {
-            ushort id = BinaryPrimitives.ReadUInt16BigEndian(ip[GsoHeaders.IPv4Id..]);
-            BinaryPrimitives.WriteUInt16BigEndian(ip[GsoHeaders.IPv4TotalLength..], (ushort)(ip.Length + transportLength));
-            BinaryPrimitives.WriteUInt16BigEndian(ip[GsoHeaders.IPv4Id..], (ushort)(id + index));
-            Checksum.SetIPv4HeaderChecksum(ip);
-            return Checksum.PseudoHeaderIPv4(ip, protocol, transportLength);
+            ushort totalLength = (ushort)(ip.Length + transportLength);
+            ushort id = (ushort)(BinaryPrimitives.ReadUInt16BigEndian(ip[GsoHeaders.IPv4Id..]) + index);
+            BinaryPrimitives.WriteUInt16BigEndian(ip[GsoHeaders.IPv4TotalLength..], totalLength);
+            BinaryPrimitives.WriteUInt16BigEndian(ip[GsoHeaders.IPv4Id..], id);
+            ushort ipSum = Checksum.Add(Checksum.Add(_ipSum, totalLength), id);
+            BinaryPrimitives.WriteUInt16BigEndian(ip[GsoHeaders.IPv4Checksum..], Checksum.Complement(ipSum));
+            return Checksum.Add(_pseudoSum, (ushort)transportLength);
         }
 
-        // The payload length counts the extension headers between the fixed header and TCP/UDP.
+        // The payload length counts the extension headers between the fixed header and TCP/UDP;
+        // the IPv6 pseudo-header's length is 32 bits (at most 65,535 here).
         BinaryPrimitives.WriteUInt16BigEndian(
             ip[GsoHeaders.IPv6PayloadLength..], (ushort)(ip.Length - GsoHeaders.IPv6Length + transportLength));
-        return Checksum.PseudoHeaderIPv6(ip, protocol, transportLength);
+        return Checksum.Add(_pseudoSum, (ushort)transportLength);
     }
 
-    /// <summary>
-    /// Copies the payload behind the transport header and returns the sum of pseudo-header,
-    /// transport header and payload (the payload at an odd offset when the header length is odd).
-    /// </summary>
-    private static ushort TransportSum(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, Span<byte> destination, ushort pseudo)
+    /// <summary>The sum of a header of at most 60 bytes with the 16-bit fields at the given offsets as zero.</summary>
+    private static ushort SumWithout(ReadOnlySpan<byte> header, int field1, int field2, int field3 = -1, int field4 = -1)
     {
-        ushort sum = Checksum.Sum(header, pseudo);
-        ushort payloadSum = Checksum.CopyAndSum(payload, destination);
-        return Checksum.AddAtOffset(sum, payloadSum, header.Length);
+        Span<byte> copy = stackalloc byte[GsoHeaders.IPv4MaxLength];
+        copy = copy[..header.Length];
+        header.CopyTo(copy);
+        foreach (int field in (ReadOnlySpan<int>)[field1, field2, field3, field4])
+        {
+            if (field >= 0)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(copy[field..], 0);
+            }
+        }
+
+        return Checksum.Sum(copy);
     }
 
     /// <summary>RFC 768: a computed UDP checksum of zero is sent as all ones (zero means none).</summary>
