@@ -78,6 +78,47 @@ public sealed partial class ModuleLoader
         }
     }
 
+    /// <summary>
+    /// A module of the default load context, for an in-process host: the checks <see cref="Verify"/>
+    /// makes of a file's declaration, made on the type. Its Abi version is the one its assembly's
+    /// [SupModule] records when that names this type, else the Abi of this process (the module was
+    /// compiled into it).
+    /// </summary>
+    private SupStatus OpenInProcessNew(string name, Type moduleType, ISupModule? instance, out LoadedModule? module, out string? message)
+    {
+        module = null;
+        if (instance is not null && instance.GetType() != moduleType)
+        {
+            message = $"module '{name}': the instance is a {instance.GetType().FullName}, not a {moduleType.FullName}";
+            return SupStatus.InvalidModule;
+        }
+
+        if (!typeof(ISupModule).IsAssignableFrom(moduleType) || moduleType.IsAbstract || (instance is null && moduleType.GetConstructor(Type.EmptyTypes) is null))
+        {
+            message = $"module '{name}': {moduleType.FullName} must be a concrete class implementing ISupModule{(instance is null ? " with a public parameterless constructor" : string.Empty)}";
+            return SupStatus.InvalidModule;
+        }
+
+        SupModuleAttribute? declaration = moduleType.Assembly.GetCustomAttribute<SupModuleAttribute>();
+        (int abiMajor, int abiMinor) = declaration?.ModuleType == moduleType ? (declaration.AbiMajor, declaration.AbiMinor) : (AbiVersion.Major, AbiVersion.Minor);
+        if (!Acceptable(abiMajor, abiMinor))
+        {
+            message = $"module '{name}' was built against SupHost.Abi {abiMajor}.{abiMinor}; this daemon offers {AbiVersion.Major}.{AbiVersion.Minor}";
+            return SupStatus.ModuleVersionMismatch;
+        }
+
+        lock (_lock)
+        {
+            module = new LoadedModule(name, $"in process: {moduleType.FullName} of {moduleType.Assembly.GetName().Name}", NewHandle(_byHandle.ContainsKey), null, moduleType.Assembly, moduleType, abiMajor, abiMinor)
+            {
+                Supplied = instance,
+            };
+        }
+
+        message = null;
+        return SupStatus.Success;
+    }
+
     /// <summary>Checks the module's declaration and the Abi version it was built against, without running its code.</summary>
     private static SupStatus Verify(string name, string path, Assembly assembly, out Type? moduleType, out int abiMajor, out int abiMinor, out string? message)
     {
@@ -152,7 +193,7 @@ public sealed partial class ModuleLoader
 
         try
         {
-            instance = (ISupModule)Activator.CreateInstance(module.ModuleType)!;
+            instance = module.Supplied ?? (ISupModule)Activator.CreateInstance(module.ModuleType)!;
             message = BindEntryPoints(module, instance, symbols);
             if (message is not null)
             {
@@ -332,6 +373,8 @@ public sealed partial class ModuleLoader
             return false;
         }
 
+        List<string> running = [];
+        string? termFailure = null;
         if (module.State == ModuleState.Loaded)
         {
             lock (_lock)
@@ -341,7 +384,7 @@ public sealed partial class ModuleLoader
 
             // Workers first: Terminate must not race code of the module still running, and a
             // worker that outlives its module would keep the load context alive.
-            List<string> running = module.Host?.StopWorkers(_options.UnloadTimeout) ?? [];
+            running = module.Host?.StopWorkers(_options.UnloadTimeout) ?? [];
             if (running.Count > 0)
             {
                 ModuleLog.WorkersDidNotStop(_logger, module.Name, string.Join(", ", running), _options.UnloadTimeout.TotalSeconds);
@@ -353,13 +396,20 @@ public sealed partial class ModuleLoader
             }
             catch (Exception ex)
             {
+                termFailure = $"{ex.GetType().Name}: {ex.Message}";
                 ModuleLog.TermFailed(_logger, ex, module.Name);
             }
         }
 
         module.Identity.MarkEnded();
+        int ownObjects = _objects.CountHeldBy(module.Identity);
         _objects.ReleaseAll(module.Identity);
-        module.Host?.Dispose();
+        ModuleLeftovers leftovers = (module.Host?.Close() ?? new ModuleLeftovers(module.Name)) with
+        {
+            WorkersNotStopped = running,
+            TerminateFailure = termFailure,
+            OwnObjects = ownObjects,
+        };
         lock (_lock)
         {
             _byName.Remove(module.Name);
@@ -373,13 +423,18 @@ public sealed partial class ModuleLoader
             module.Instance = null;
             module.ServiceEntry = null;
             module.Host = null;
-            _unloading.Add(new Unloading(module.Name, module.Version, $"{module.AbiMajor}.{module.AbiMinor}", module.Path, new WeakReference(module.Context), Stopwatch.StartNew()));
-            _unloaded++;
-            StartReaper();
+            if (module.Context is not null)
+            {
+                _unloading.Add(new Unloading(module.Name, module.Version, $"{module.AbiMajor}.{module.AbiMinor}", module.Path, new WeakReference(module.Context), Stopwatch.StartNew()));
+                _unloaded++;
+                StartReaper();
+            }
         }
 
-        module.Context.Unload();
+        // A module of the default context (an in-process host's) has no load context to unload.
+        module.Context?.Unload();
         ModuleLog.Unloaded(_logger, module.Name);
+        OnUnloaded?.Invoke(leftovers);
         return true;
     }
 

@@ -80,6 +80,12 @@ public sealed partial class ModuleLoader
     /// <summary>Unloaded load contexts the garbage collector has collected.</summary>
     public long Collected => Interlocked.Read(ref _collected);
 
+    /// <summary>
+    /// Told, after each unload, what the module left for the daemon to undo (an in-process host's
+    /// leak report; runs on the unloading thread, under the loader's transition lock).
+    /// </summary>
+    internal Action<ModuleLeftovers>? OnUnloaded { get; set; }
+
     /// <summary>Whether loading is locked down.</summary>
     public bool IsLockedDown => Volatile.Read(ref _lockedDown);
 
@@ -118,7 +124,21 @@ public sealed partial class ModuleLoader
     /// LDR_OPEN: finds, checks and opens <paramref name="name"/>, or adds a reference to it when it
     /// is open already. <paramref name="reply"/> says whether it still needs loading.
     /// </summary>
-    internal SupStatus Open(IObjectHolder holder, string name, out ModuleOpenReply reply, out string? message)
+    internal SupStatus Open(IObjectHolder holder, string name, out ModuleOpenReply reply, out string? message) =>
+        Open(holder, name, inProcess: null, out reply, out message);
+
+    /// <summary>
+    /// LDR_OPEN for a module that lives in the process's default load context, for an in-process
+    /// host (SupHost.ModuleTesting): <paramref name="instance"/>, or a new
+    /// <paramref name="moduleType"/> made at load, is opened as module <paramref name="name"/> as
+    /// if its file had been: the same declaration checks, then the same load, services, calls and
+    /// unload, with no load context to collect. <see cref="SupStatus.AlreadyExists"/> when a module
+    /// of that name is open.
+    /// </summary>
+    internal SupStatus OpenInProcess(IObjectHolder holder, string name, Type moduleType, ISupModule? instance, out ModuleOpenReply reply, out string? message) =>
+        Open(holder, name, (moduleType, instance), out reply, out message);
+
+    private SupStatus Open(IObjectHolder holder, string name, (Type Type, ISupModule? Instance)? inProcess, out ModuleOpenReply reply, out string? message)
     {
         reply = default;
         message = ModuleName.Check(name);
@@ -141,6 +161,12 @@ public sealed partial class ModuleLoader
 
                 if (_byName.TryGetValue(name, out LoadedModule? open))
                 {
+                    if (inProcess is not null)
+                    {
+                        message = $"a module named '{name}' is open already ({open.Path})";
+                        return SupStatus.AlreadyExists;
+                    }
+
                     AddReference(open, holder);
                     reply = new ModuleOpenReply(open.Handle, open.State == ModuleState.Opened, AbiVersionOf(open));
                     return SupStatus.Success;
@@ -153,7 +179,9 @@ public sealed partial class ModuleLoader
                 }
             }
 
-            SupStatus status = OpenNew(name, out LoadedModule? module, out message);
+            SupStatus status = inProcess is { } given
+                ? OpenInProcessNew(name, given.Type, given.Instance, out LoadedModule? module, out message)
+                : OpenNew(name, out module, out message);
             if (status != SupStatus.Success)
             {
                 return status;
@@ -163,7 +191,7 @@ public sealed partial class ModuleLoader
             {
                 if (holder.HasEnded)
                 {
-                    module!.Context.Unload();
+                    module!.Context?.Unload();
                     message = $"session {holder.HolderId} has ended; it cannot open module '{name}'";
                     return SupStatus.SessionEnded;
                 }

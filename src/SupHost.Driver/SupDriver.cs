@@ -158,6 +158,73 @@ public sealed class SupDriver : IDisposable
     }
 
     /// <summary>
+    /// Starts the driver without endpoints, for an in-process host (SupHost.ModuleTesting): the GIP
+    /// and the start modules as <see cref="Start"/> has them, but no run-directory lock, no sockets
+    /// and no connection monitor; sessions come from <see cref="OpenLocalSession"/>. The run
+    /// directory must exist (<see cref="Stop"/> removes its supd.pid, which is not there).
+    /// </summary>
+    internal void StartInProcess()
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("the driver was started already");
+        }
+
+        try
+        {
+            Gip.Start();
+            Modules.LoadStartModules();
+        }
+        catch
+        {
+            Modules.Shutdown();
+            Gip.Dispose();
+            Monitor.Dispose();
+            _state = 2;
+            throw;
+        }
+
+        StartedAt = DateTimeOffset.UtcNow;
+    }
+
+    /// <summary>
+    /// A session without a connection, for an in-process host: it takes a session slot as a
+    /// connection's does (the same limits, refused once the driver stops), and is ended by
+    /// <see cref="EndSession(Session, string)"/>, the one cleanup path; cancelling
+    /// <paramref name="closing"/> is its client's hang-up. Requests reach it through
+    /// <see cref="Dispatcher"/>, starting with the Cookie handshake. Null with the refusal when
+    /// a limit says no.
+    /// </summary>
+    internal Session? OpenLocalSession(PeerCredentials peer, IReadOnlyList<uint> groups, bool restricted, CancellationToken closing, out SupStatus status, out string? refusal)
+    {
+        status = SupStatus.LimitReached;
+        lock (_lock)
+        {
+            uint id = ++_nextSessionId;
+            if (_state != 1)
+            {
+                status = SupStatus.ShuttingDown;
+                refusal = "the daemon is stopping";
+                return null;
+            }
+
+            if (!_sessions.TryTake(id, peer.UserId, 1, out refusal))
+            {
+                return null;
+            }
+
+            if (restricted && !_restrictedSessions.TryTake(id, peer.UserId, 1, out refusal))
+            {
+                _sessions.Return(id, peer.UserId, 1);
+                return null;
+            }
+
+            _sessionsOpened++;
+            return new Session(id, restricted, peer, groups, NewCookie()) { Closing = closing };
+        }
+    }
+
+    /// <summary>
     /// Stops accepting, ends every session through the same cleanup a vanished client gets, and
     /// removes the sockets. Idempotent.
     /// </summary>
@@ -398,9 +465,8 @@ public sealed class SupDriver : IDisposable
     /// order of supdrvCleanupSession: object references, then memory, then factories, then modules,
     /// then the GIP mapping.
     /// </summary>
-    internal void EndSession(Connection connection, string reason)
+    internal void EndSession(Session session, string reason)
     {
-        Session session = connection.Session;
         session.MarkEnded();
         int held = Objects.CountHeldBy(session);
         int destroyed = Objects.ReleaseAll(session);

@@ -394,6 +394,21 @@ public sealed class ModuleIoTests : IDisposable
     }
 
     [Fact]
+    public void A_worker_waiting_on_a_clients_event_without_limit_is_stopped_by_the_unload()
+    {
+        using SupClient client = _daemon.Connect();
+        using EventSemaphore never = client.CreateEvent();
+        var io = new IoModule(client);
+        io.Ok("WaitInWorker", never.Handle);
+
+        // The client frees the module and keeps its event: the unload cancels the worker, whose wait must end.
+        Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(io.Module));
+        _daemon.WaitForOutput("[test-io] worker wait ended: -42");
+        Poll.Until(() => client.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded, "test-io's load context to be collected");
+        Assert.DoesNotContain("did not stop", _daemon.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Descriptors_a_client_sends_are_adopted_by_kind_refused_otherwise_and_never_block_whatever_the_client_does_to_them()
     {
         string dir = Directory.CreateTempSubdirectory("supd-adopt-").FullName;

@@ -154,7 +154,7 @@ internal sealed class Connection
             _driver.Monitor.Unwatch(this, _fd);
             CancelQuietly();
             _fd.Dispose();
-            _driver.EndSession(this, Volatile.Read(ref _shutdownReason) ?? reason ?? "the client closed the connection");
+            _driver.EndSession(Session, Volatile.Read(ref _shutdownReason) ?? reason ?? "the client closed the connection");
             _closing.Dispose();
         }
     }

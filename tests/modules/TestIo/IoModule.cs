@@ -219,6 +219,23 @@ public sealed class IoModule : ISupModule
         return Answer(ref call, 0, [.. statuses, .. Encoding.UTF8.GetBytes(messages.ToString())]);
     }
 
+    /// <summary>
+    /// Starts a worker that waits without limit on the caller's event semaphore whose handle is the
+    /// argument (IModuleEvents.Wait) and logs how the wait ended: the unload must end it.
+    /// </summary>
+    [SupEntryPoint]
+    public int WaitInWorker(ref ModuleCall call)
+    {
+        ISessionIdentity session = call.Session;
+        ulong handle = call.Argument;
+        _host!.Threads.Start("event-waiter", _ =>
+        {
+            int status = _host.Events.Wait(session, handle, -1);
+            _host.Log.Write(ModuleLogLevel.Information, $"worker wait ended: {status}", null);
+        });
+        return Answer(ref call, 0, []);
+    }
+
     /// <summary>The kind of the argument's slot as an int32 (IoHandleKind).</summary>
     [SupEntryPoint]
     public int Kind(ref ModuleCall call)

@@ -9,7 +9,7 @@ namespace SupHost.Driver.Internal.Modules;
 /// </summary>
 internal sealed class LoadedModule
 {
-    public LoadedModule(string name, string path, ulong handle, ModuleLoadContext context, Assembly assembly, Type moduleType, int abiMajor, int abiMinor)
+    public LoadedModule(string name, string path, ulong handle, ModuleLoadContext? context, Assembly assembly, Type moduleType, int abiMajor, int abiMinor)
     {
         Name = name;
         Path = path;
@@ -36,7 +36,11 @@ internal sealed class LoadedModule
 
     public int AbiMinor { get; }
 
-    public ModuleLoadContext Context { get; }
+    /// <summary>The module's collectible load context; null for a module of the default context (an in-process host's).</summary>
+    public ModuleLoadContext? Context { get; }
+
+    /// <summary>The instance an in-process host gave for the module, initialised in place of a new one of <see cref="ModuleType"/>.</summary>
+    public ISupModule? Supplied { get; init; }
 
     public Assembly Assembly { get; }
 

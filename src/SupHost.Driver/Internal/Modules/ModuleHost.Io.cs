@@ -20,8 +20,8 @@ internal sealed partial class ModuleHost
         }
     }
 
-    /// <summary>Closes what the module's I/O left open (its readiness sets first, ending their waits).</summary>
-    private void DisposeIo()
+    /// <summary>Closes what the module's I/O left open (its readiness sets first, ending their waits); returns how many handles and sets that was.</summary>
+    private (int Handles, int Sets) DisposeIo()
     {
         ModuleIo? io;
         lock (_lock)
@@ -29,6 +29,6 @@ internal sealed partial class ModuleHost
             io = _io;
         }
 
-        io?.Dispose();
+        return io?.Close() ?? (0, 0);
     }
 }

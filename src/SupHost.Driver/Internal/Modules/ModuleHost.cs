@@ -71,7 +71,10 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
     bool IModuleClock.UsesTsc => _gip.Clock.UsesTsc;
 
     /// <summary>Stops the module's timers (waiting for running callbacks), ends its memory leases, deregisters its factories, removes its types (after <see cref="StopWorkers"/> and the module's Terminate).</summary>
-    public void Dispose()
+    public void Dispose() => Close();
+
+    /// <summary>As <see cref="Dispose"/>; returns what the module had left to undo (nothing the second time).</summary>
+    public ModuleLeftovers Close()
     {
         List<ModuleTimer> timers;
         List<uint> types;
@@ -80,7 +83,7 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
         {
             if (_disposed)
             {
-                return;
+                return new ModuleLeftovers(_module.Name);
             }
 
             _disposed = true;
@@ -97,7 +100,7 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
             timer.Stop();
         }
 
-        DisposeIo();
+        (int handles, int sets) = DisposeIo();
 
         // A lease the module forgot would keep a freed allocation mapped for the daemon's life.
         if (leases.Count > 0)
@@ -109,11 +112,20 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
             }
         }
 
-        _components.RemoveOwnedBy(_module.Owner);
+        int factories = _components.RemoveOwnedBy(_module.Owner);
         foreach (uint type in types)
         {
             _objects.RemoveType(type);
         }
+
+        return new ModuleLeftovers(_module.Name)
+        {
+            Timers = timers.Count,
+            Leases = leases.Count,
+            IoHandles = handles,
+            ReadinessSets = sets,
+            Factories = factories,
+        };
     }
 
     void IModuleLog.Write(ModuleLogLevel level, string message, Exception? exception)

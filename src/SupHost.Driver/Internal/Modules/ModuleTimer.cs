@@ -13,6 +13,10 @@ internal sealed class ModuleTimer : IDisposable
     private readonly Action _callback;
     private readonly ILogger _logger;
     private readonly Action<Exception> _faulted;
+    /// <summary>The timer whose callback runs on this thread, if any.</summary>
+    [ThreadStatic]
+    private static ModuleTimer? t_firing;
+
     private readonly Lock _running = new();
     private volatile bool _suspended;
     private Timer? _timer;
@@ -32,12 +36,18 @@ internal sealed class ModuleTimer : IDisposable
         _timer = new Timer(_ => Fire(), null, dueTime, period);
     }
 
-    /// <summary>Stops the timer and waits for a running callback to finish.</summary>
+    /// <summary>Stops the timer and waits for a running callback to finish (but not from the callback itself, which would wait for itself).</summary>
     public void Stop()
     {
         Timer? timer = Interlocked.Exchange(ref _timer, null);
         if (timer is null)
         {
+            return;
+        }
+
+        if (t_firing == this)
+        {
+            timer.Dispose();
             return;
         }
 
@@ -78,6 +88,7 @@ internal sealed class ModuleTimer : IDisposable
             return;
         }
 
+        t_firing = this;
         try
         {
             _callback();
@@ -89,6 +100,7 @@ internal sealed class ModuleTimer : IDisposable
         }
         finally
         {
+            t_firing = null;
             _running.Exit();
         }
     }

@@ -70,6 +70,8 @@ internal sealed class ModuleWorker : IModuleWorker
 
     private void Run()
     {
+        // An IModuleEvents.Wait on the worker's thread ends with WaitCancelled once the worker is stopped, as in a call.
+        using ModuleHost.CallCancellationScope scope = ModuleHost.EnterCall(_stop.Token);
         try
         {
             _body(_stop.Token);

@@ -624,7 +624,10 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
     }
 
     /// <summary>Closes every set (ending running waits) and every handle the module left open; then refuses new ones.</summary>
-    public void Dispose()
+    public void Dispose() => Close();
+
+    /// <summary>As <see cref="Dispose"/>; returns how many handles and readiness sets were left open (none the second time).</summary>
+    public (int Handles, int Sets) Close()
     {
         List<ModuleReadiness> sets;
         List<ModuleIoHandle> handles;
@@ -632,7 +635,7 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
         {
             if (_disposed)
             {
-                return;
+                return (0, 0);
             }
 
             _disposed = true;
@@ -654,6 +657,8 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
         {
             handle.Dispose();
         }
+
+        return (handles.Count, sets.Count);
     }
 
     private static string Where(string? networkNamespace) => networkNamespace is null ? "the daemon's network namespace" : $"network namespace {networkNamespace}";
