@@ -195,6 +195,14 @@ public sealed class IntNetInterface : IDisposable
         SendCore(context, frame, FrameType.Gso);
     }
 
+    /// <summary>As <see cref="SendGso(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>, with the context as a <see cref="GsoContext"/> (not validated here: the switch refuses and counts a bad one).</summary>
+    public void SendGso(GsoContext context, ReadOnlySpan<byte> frame)
+    {
+        Span<byte> bytes = stackalloc byte[GsoContext.Size];
+        context.Write(bytes);
+        SendGso(bytes, frame);
+    }
+
     /// <summary>
     /// Sends several frames and rings the doorbell once, after the last (or when the ring fills in
     /// between, before kicking the switch to make room).

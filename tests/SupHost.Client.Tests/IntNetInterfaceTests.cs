@@ -69,6 +69,12 @@ public class IntNetInterfaceTests
         peer.Reader.Skip();
         Assert.Throws<ArgumentException>(() => nic.SendGso([1, 2, 3], frame));
 
+        // The typed context writes the same 8 bytes.
+        nic.SendGso(GsoContext.Read(context), frame);
+        Assert.Equal(RingStatus.Success, peer.Reader.Peek(out _, out entry));
+        Assert.Equal(context, entry[..8].ToArray());
+        peer.Reader.Skip();
+
         Assert.True(peer.Deliver([.. context, .. frame], FrameType.Gso));
         byte[] buffer = new byte[70_000];
         Assert.True(nic.TryReceive(buffer, out int length, out FrameType received));
