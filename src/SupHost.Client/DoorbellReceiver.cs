@@ -68,7 +68,30 @@ internal sealed class DoorbellReceiver : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(timeoutMilliseconds, -1);
         int generation = Volatile.Read(ref _abortGeneration);
-        long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
+        long deadline = Deadline.After(timeoutMilliseconds);
+        // Hold the doorbell for the whole wait: a Dispose on another thread closes it only after.
+        bool held = false;
+        try
+        {
+            _doorbell.DangerousAddRef(ref held);
+        }
+        catch (ObjectDisposedException)
+        {
+            return SupStatus.ObjectDying;
+        }
+
+        try
+        {
+            return WaitHeld(generation, deadline, cancellationToken);
+        }
+        finally
+        {
+            _doorbell.DangerousRelease();
+        }
+    }
+
+    private SupStatus WaitHeld(int generation, long deadline, CancellationToken cancellationToken)
+    {
         using CancellationTokenRegistration registration = cancellationToken.CanBeCanceled
             ? cancellationToken.Register(static state => ((DoorbellReceiver)state!).RingOwnDoorbell(), this)
             : default;
@@ -84,7 +107,7 @@ internal sealed class DoorbellReceiver : IDisposable
                 return SupStatus.Success;
             }
 
-            long left = deadline == long.MaxValue ? -1 : Math.Max(0, deadline - Environment.TickCount64);
+            int left = Deadline.Left(deadline);
             if (left == 0)
             {
                 return SupStatus.WaitTimedOut;
@@ -97,7 +120,7 @@ internal sealed class DoorbellReceiver : IDisposable
             if (!HasFrame() && Ended(generation, cancellationToken) is null)
             {
                 Interlocked.Increment(ref _sleeps);
-                Libc.WaitEvent(_doorbell, consume: true, (int)Math.Min(left, int.MaxValue));
+                Libc.WaitEvent(_doorbell, consume: true, left);
             }
 
             _mapping.WriteWord(IntNetWire.SleepingOffset, 0);

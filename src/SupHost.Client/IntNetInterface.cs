@@ -593,7 +593,7 @@ public sealed class IntNetInterface : IDisposable
 
     private int ReceiveCore(Span<byte> destination, int timeoutMilliseconds, out FrameType type)
     {
-        long deadline = timeoutMilliseconds < 0 ? long.MaxValue : Environment.TickCount64 + timeoutMilliseconds;
+        long deadline = Deadline.After(timeoutMilliseconds);
         while (true)
         {
             if (TryReadCore(destination, out int length, out type))
@@ -601,7 +601,7 @@ public sealed class IntNetInterface : IDisposable
                 return length;
             }
 
-            int left = deadline == long.MaxValue ? -1 : (int)Math.Clamp(deadline - Environment.TickCount64, 0, int.MaxValue);
+            int left = Deadline.Left(deadline);
             SupStatus status = _receiver.Wait(left, CancellationToken.None);
             if (status == SupStatus.WaitTimedOut)
             {
@@ -655,11 +655,11 @@ public sealed class IntNetInterface : IDisposable
     private void WaitForRoom(ReadOnlySpan<byte> context, ReadOnlySpan<byte> frame, FrameType type)
     {
         Kick();
-        long deadline = Environment.TickCount64 + (long)SendTimeout.TotalMilliseconds;
+        long deadline = Deadline.After((long)SendTimeout.TotalMilliseconds);
         var spin = default(SpinWait);
         while (!Write(context, frame, type))
         {
-            if (Environment.TickCount64 >= deadline)
+            if (Deadline.Passed(deadline))
             {
                 throw new SupException(SupStatus.BufferOverflow, $"the send ring stayed full for {SendTimeout.TotalMilliseconds} ms: the switch is not draining it");
             }
