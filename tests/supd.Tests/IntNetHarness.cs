@@ -83,6 +83,9 @@ internal sealed unsafe class IntNetHarness : IDisposable
     /// <summary>Word 144: Draining, Closed, WaitsAborted.</summary>
     public int Flags => Volatile.Read(ref *(int*)(Buffer + 144));
 
+    /// <summary>Word 148: the client sleeps on the receive doorbell.</summary>
+    public bool Sleeping => Volatile.Read(ref *(int*)(Buffer + 148)) != 0;
+
     /// <summary>Word 152: active, promiscuous (effective), MAC set.</summary>
     public int State => Volatile.Read(ref *(int*)(Buffer + 152));
 
