@@ -75,8 +75,23 @@ public sealed partial class IntNetModule
                     }
                 }
 
+                SwitchWorker worker;
+                try
+                {
+                    worker = PickWorker();
+                }
+                catch (InvalidOperationException ex)
+                {
+                    port!.Dispose();
+                    if (created)
+                    {
+                        Unlink(network!, disconnect);
+                    }
+
+                    return call.Fail(-20, $"starting the switch workers: {ex.Message}");
+                }
+
                 network!.Add(port!);
-                SwitchWorker worker = PickWorker();
                 port!.Worker = worker;
                 worker.Add(port);
                 foreach (ModuleDescriptor? descriptor in descriptors)

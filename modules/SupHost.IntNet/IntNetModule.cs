@@ -44,11 +44,6 @@ public sealed partial class IntNetModule : ISupModule
         _networkType = host.Objects.RegisterType("intnet-network", clientCreatable: false);
         _interfaceType = host.Objects.RegisterType("intnet-interface", clientCreatable: false);
         _captureType = host.Objects.RegisterType("intnet-capture", clientCreatable: false);
-        int workers = Math.Clamp(Environment.ProcessorCount, 1, 2);
-        for (int i = 0; i < workers; i++)
-        {
-            _workers.Add(SwitchWorker.Start(host, $"switch-{i}", _contexts));
-        }
     }
 
     /// <inheritdoc/>
@@ -80,9 +75,21 @@ public sealed partial class IntNetModule : ISupModule
         _workers.Clear();
     }
 
-    /// <summary>Picks the worker with the fewest interfaces (ties: in turn).</summary>
+    /// <summary>
+    /// Picks the worker with the fewest interfaces (ties: in turn), under the lock. The workers start
+    /// with the first interface, so that an idle switch holds no thread and no descriptor.
+    /// </summary>
     private SwitchWorker PickWorker()
     {
+        if (_workers.Count == 0)
+        {
+            int workers = Math.Clamp(Environment.ProcessorCount, 1, 2);
+            for (int i = 0; i < workers; i++)
+            {
+                _workers.Add(SwitchWorker.Start(Host, $"switch-{i}", _contexts));
+            }
+        }
+
         SwitchWorker best = _workers[_nextWorker++ % _workers.Count];
         foreach (SwitchWorker worker in _workers)
         {

@@ -333,6 +333,7 @@ public sealed class IntNetSwitchingTests : IClassFixture<DaemonFixture>
             byte[] frame = Frame(Broadcast, MacOf(1), 70, tag: 3);
             Assert.Equal(RingStatus.Success, a.Send(frame));
             Assert.Equal(frame, a.Receive()!.Value.Bytes);
+            a.Kick();
             JsonElement trunk = IntNetHarness.Show(client, name).GetProperty("trunk");
             Assert.Equal("netflt", trunk.GetProperty("type").GetString());
             Assert.Equal("02:00:00:00:00:01", trunk.GetProperty("hostMac").GetString());
