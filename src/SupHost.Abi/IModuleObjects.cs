@@ -20,6 +20,16 @@ public interface IModuleObjects
     /// <summary>Adds a reference for <paramref name="holder"/>, which must hold one already; returns a status.</summary>
     int AddReference(ISessionIdentity holder, ulong handle);
 
+    /// <summary>
+    /// Adds a reference for <paramref name="holder"/> whether or not it holds one already (Abi 1.1;
+    /// the original's SUPR0ObjAddRefEx): no access check, the module decides who may (usually with
+    /// <see cref="VerifyAccess"/> first). A module keeps an object that a session registered alive
+    /// past that session by sharing it with <see cref="IModuleHost.Identity"/>. 0; -14
+    /// (InvalidHandle) when no live object has that handle; -20 (LimitReached) when the holder holds
+    /// too many objects; -48 (SessionEnded) when the holder has ended.
+    /// </summary>
+    int Share(ISessionIdentity holder, ulong handle);
+
     /// <summary>Drops one of <paramref name="holder"/>'s references; returns a status (1 when the object was destroyed).</summary>
     int Release(ISessionIdentity holder, ulong handle);
 

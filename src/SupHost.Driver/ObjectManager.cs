@@ -200,6 +200,46 @@ public sealed class ObjectManager
     }
 
     /// <summary>
+    /// Adds a reference for <paramref name="holder"/>, which need not hold one yet (SUPR0ObjAddRefEx):
+    /// no access check, the caller has decided. <see cref="SupStatus.InvalidHandle"/> for no live
+    /// object, <see cref="SupStatus.LimitReached"/> past the holder's objects, <see cref="SupStatus.SessionEnded"/>.
+    /// </summary>
+    public SupStatus Share(IObjectHolder holder, ulong handle)
+    {
+        ArgumentNullException.ThrowIfNull(holder);
+        lock (_lock)
+        {
+            if (!_byHandle.TryGetValue(handle, out SupObject? obj))
+            {
+                return SupStatus.InvalidHandle;
+            }
+
+            if (holder.HasEnded)
+            {
+                return SupStatus.SessionEnded;
+            }
+
+            if (obj.Usages.TryGetValue(holder, out int count))
+            {
+                obj.Usages[holder] = count + 1;
+            }
+            else
+            {
+                if (holder.HeldObjects.Count >= _maxObjectsPerHolder)
+                {
+                    return SupStatus.LimitReached;
+                }
+
+                obj.Usages.Add(holder, 1);
+                holder.HeldObjects.Add(obj);
+            }
+
+            obj.References++;
+            return SupStatus.Success;
+        }
+    }
+
+    /// <summary>
     /// Opens the live object of <paramref name="typeId"/> named <paramref name="name"/>, adding a
     /// reference for <paramref name="holder"/> if <see cref="CheckAccess"/> lets it in.
     /// </summary>

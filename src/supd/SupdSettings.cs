@@ -36,8 +36,11 @@ internal sealed class SupdSettings
 
     public bool AllowLockDown { get; set; } = true;
 
-    /// <summary>Modules loaded and pinned at start (Supd:StartModules).</summary>
-    public List<string> StartModules { get; set; } = [];
+    /// <summary>The start modules when the configuration names none: the IntNet switch.</summary>
+    public static readonly string[] DefaultStartModules = ["intnet"];
+
+    /// <summary>Modules loaded and pinned at start (Supd:StartModules); null: <see cref="DefaultStartModules"/>, an empty list: none.</summary>
+    public string[]? StartModules { get; set; }
 
     public int SlowCallMilliseconds { get; set; } = 1000;
 

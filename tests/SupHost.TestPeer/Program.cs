@@ -6,6 +6,7 @@ using SupHost.Protocol;
 //   peer hold RUNDIR OBJECTS FACTORIES                     registers, prints "READY <session>", waits for stdin to close
 //   peer hold-module RUNDIR MODULE | hold-memory RUNDIR PAGES | hold-events RUNDIR COUNT
 //   peer protect-fault RUNDIR PAGES | map-received SOCKET LENGTH | hold-gip RUNDIR | gip-write-fault RUNDIR
+//   peer intnet-open RUNDIR NETWORK | intnet-hold RUNDIR NETWORK       opens an IntNet interface ("OK <created>"; or holds it)
 //   peer alloc RUNDIR PAGES lock|nolock                    allocates (and locks) once, prints "OK" or "STATUS <name>"
 if (args.Length < 2)
 {
@@ -66,6 +67,37 @@ try
             if (string.Equals(args[2], "sample-registry", StringComparison.Ordinal))
             {
                 client.CallModule(client.GetSymbol(open.Handle, "CreateCounter"), 0, 0, [], 8);
+            }
+
+            Console.WriteLine($"READY {client.SessionId}");
+            Console.Out.Flush();
+            _ = Console.In.ReadToEnd();
+            return 0;
+        }
+
+        case "intnet-open":
+        case "intnet-hold":
+        {
+            // Opens an interface on network args[2] with the intnet module's raw Open call (a
+            // 216-byte OpenRequest, trunk type None): intnet-open prints "OK <created>" and exits,
+            // intnet-hold prints "READY <session>" and waits to be killed.
+            using SupClient client = SupClient.Connect(new SupClientOptions { RunDirectory = runDir });
+            ModuleOpenReply open = client.OpenModule("intnet");
+            client.LoadModule(open.Handle);
+            byte[] request = new byte[216];
+            request[0] = 1;
+            request[8] = 1;
+            System.Text.Encoding.UTF8.GetBytes(args[2]).CopyTo(request, 24);
+            SupReply reply = client.CallModule(client.GetSymbol(open.Handle, "Open"), 0, 0, request, 40, [], out IReadOnlyList<SupHost.Native.SafeFd> received);
+            foreach (SupHost.Native.SafeFd fd in received)
+            {
+                fd.Dispose();
+            }
+
+            if (string.Equals(args[0], "intnet-open", StringComparison.Ordinal))
+            {
+                Console.WriteLine($"OK {reply.Payload[8]}");
+                return 0;
             }
 
             Console.WriteLine($"READY {client.SessionId}");

@@ -23,6 +23,9 @@ public sealed class Daemon : IDisposable
         RunDir = runDir;
     }
 
+    /// <summary>The modules a daemon started without a configuration holds for its whole life: the default start modules (intnet).</summary>
+    public const int StartModuleCount = 1;
+
     public Process Process { get; }
 
     public string RunDir { get; }

@@ -56,7 +56,7 @@ public sealed class ModuleFaultTests : IDisposable
 
             // It unloads, and its load context is collected.
             Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(open.Handle));
-            Poll.Until(() => client.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded, "the faulted module's load context to be collected");
+            Poll.Until(() => client.QueryStatus() is { } s && s.Modules == Daemon.StartModuleCount && s.ModulesCollected == s.ModulesUnloaded, "the faulted module's load context to be collected");
 
             // Loaded again it is a fresh module.
             ModuleOpenReply again = client.OpenModule("test-faults");
@@ -85,7 +85,7 @@ public sealed class ModuleFaultTests : IDisposable
 
         Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(open.Handle));
         _daemon.WaitForOutput("terminate: patient worker started True, ended True");
-        Poll.Until(() => client.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded, "the module's load context to be collected");
+        Poll.Until(() => client.QueryStatus() is { } s && s.Modules == Daemon.StartModuleCount && s.ModulesCollected == s.ModulesUnloaded, "the module's load context to be collected");
         Assert.DoesNotContain("did not stop", _daemon.Output, StringComparison.Ordinal);
     }
 

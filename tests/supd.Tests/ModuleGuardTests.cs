@@ -64,7 +64,7 @@ public sealed class ModuleGuardTests : IDisposable
         }
 
         Assert.Equal(SupStatus.ModuleUnloaded, keeper.FreeModule(open.Handle));
-        Poll.Until(() => keeper.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded, "the module to be unloaded and collected");
+        Poll.Until(() => keeper.QueryStatus() is { } s && s.Modules == Daemon.StartModuleCount && s.ModulesCollected == s.ModulesUnloaded, "the module to be unloaded and collected");
         Assert.Empty(keeper.ListObjects());
         Poll.Until(() => _daemon.FdCount() == fds, () => $"the daemon's descriptors to return to {fds} (now {_daemon.FdCount()}: {_daemon.FdTargets()})");
     }

@@ -49,7 +49,7 @@ public sealed class ModuleIoTests : IDisposable
         Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(io.Module));
         _daemon.WaitForOutput("[test-io] io loop ended: -42");
         _daemon.WaitForOutput("Module test-io: closed 120 I/O handles and 1 readiness sets it left open at unload");
-        Poll.Until(() => client.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded, "test-io's load context to be collected");
+        Poll.Until(() => client.QueryStatus() is { } s && s.Modules == Daemon.StartModuleCount && s.ModulesCollected == s.ModulesUnloaded, "test-io's load context to be collected");
         Assert.DoesNotContain("did not stop", _daemon.Output, StringComparison.Ordinal);
         Poll.Until(() => _daemon.FdCount() == fds, () => $"the daemon's descriptors to return to {fds} (now {_daemon.FdCount()}: {_daemon.FdTargets()})");
         using SupClient fresh = _daemon.Connect();

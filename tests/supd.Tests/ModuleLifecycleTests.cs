@@ -14,13 +14,13 @@ public class ModuleLifecycleTests
         using SupClient observer = daemon.Connect();
         (Process peer, uint sessionId) = Tool.StartHoldingPeer("hold-module", daemon.RunDir, "sample-registry");
         using Process killed = peer;
-        ModuleInfo held = Assert.Single(observer.ListModules());
+        ModuleInfo held = Assert.Single(observer.ListModules(), m => m.Name != "intnet");
         Assert.Equal([new ObjectUsageInfo(sessionId, 1)], held.References);
         Assert.Equal(1, held.Objects);
 
         peer.Kill();
         peer.WaitForExit();
-        Poll.Until(() => observer.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded, "the killed session's module to be unloaded and collected");
+        Poll.Until(() => observer.QueryStatus() is { } s && s.Modules == Daemon.StartModuleCount && s.ModulesCollected == s.ModulesUnloaded, "the killed session's module to be unloaded and collected");
         Assert.Empty(observer.ListObjects());
         Assert.Empty(observer.ListFactories());
         daemon.WaitForOutput("sample-registry done");
@@ -155,7 +155,7 @@ public class ModuleLifecycleTests
 
         (code, stdout, _) = Tool.Supctl("modules", "--json", "--run-dir", daemon.RunDir);
         Assert.Equal(0, code);
-        JsonElement echo = JsonDocument.Parse(stdout).RootElement.EnumerateArray().Single();
+        JsonElement echo = JsonDocument.Parse(stdout).RootElement.EnumerateArray().Single(m => m.GetProperty("name").GetString() == "sample-echo");
         Assert.Equal("loaded", echo.GetProperty("state").GetString());
         Assert.Equal(0u, echo.GetProperty("references")[0].GetProperty("sessionId").GetUInt32());
         Assert.Equal(1, echo.GetProperty("calls").GetInt64());
@@ -175,7 +175,7 @@ public class ModuleLifecycleTests
 
     private static StatusInfo WaitCollected(SupClient client)
     {
-        Poll.Until(() => client.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded, "every unloaded module context to be collected", 60_000);
+        Poll.Until(() => client.QueryStatus() is { } s && s.Modules == Daemon.StartModuleCount && s.ModulesCollected == s.ModulesUnloaded, "every unloaded module context to be collected", 60_000);
         return client.QueryStatus();
     }
 }

@@ -108,7 +108,7 @@ public sealed class ModuleTrustTests : IDisposable
         SupException refused = Assert.Throws<SupException>(() => client.OpenModule("linked-flaky"));
         Assert.Equal(SupStatus.UnsafeModulePath, refused.Status);
         Assert.StartsWith($"refusing {link}: it is a symbolic link", refused.Message, StringComparison.Ordinal);
-        Assert.Empty(client.ListModules());
+        Assert.DoesNotContain(client.ListModules(), m => m.Name != "intnet");
 
         // The walk's descriptors are closed; the daemon serves a fresh session.
         Assert.Equal(fds, _daemon.FdCount());
@@ -138,7 +138,7 @@ public sealed class ModuleTrustTests : IDisposable
             SupException refused = Assert.Throws<SupException>(() => client.OpenModule("foreign-parent-flaky"));
             Assert.Equal(SupStatus.UnsafeModulePath, refused.Status);
             Assert.Equal($"refusing {parent}: it is owned by uid {uid}, not root", refused.Message);
-            Assert.Empty(client.ListModules());
+            Assert.DoesNotContain(client.ListModules(), m => m.Name != "intnet");
             using SupClient fresh = daemon.Connect();
             fresh.Nop();
         }
@@ -157,7 +157,7 @@ public sealed class ModuleTrustTests : IDisposable
         SupReply echoed = client.CallModule(client.GetSymbol(open.Handle, "Echo"), 0, 0, [1, 2, 3], 16);
         Assert.Equal([1, 2, 3], echoed.Payload);
         Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(open.Handle));
-        Poll.Until(() => client.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded && s.ModulesUnloaded > 0, "the module's load context to be collected");
+        Poll.Until(() => client.QueryStatus() is { } s && s.Modules == Daemon.StartModuleCount && s.ModulesCollected == s.ModulesUnloaded && s.ModulesUnloaded > 0, "the module's load context to be collected");
     }
 
     public void Dispose()

@@ -54,7 +54,7 @@ public sealed class TrunkContractTests : IDisposable
         Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(trunkModule));
         SupException noTrunk = Assert.Throws<SupException>(() => Call(client, switchModule, "Send", "after the driver"u8.ToArray()));
         Assert.Equal(SupStatus.ObjectDying, noTrunk.Status);
-        Poll.Until(() => client.QueryStatus() is { Modules: 1 } s && s.ModulesCollected == s.ModulesUnloaded, "test-trunk's load context to be collected with test-switch loaded");
+        Poll.Until(() => client.QueryStatus() is { } s && s.Modules == 1 + Daemon.StartModuleCount && s.ModulesCollected == s.ModulesUnloaded, "test-trunk's load context to be collected with test-switch loaded");
 
         // Again, and now the switch unloads first: its Terminate disconnects the trunk, the driver
         // forgets it, and the switch's load context is collected while the driver stays.
@@ -63,10 +63,10 @@ public sealed class TrunkContractTests : IDisposable
         Assert.Equal("loop1 Active 0 connected", State(client, trunkModule));
         Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(switchModule));
         Assert.Equal(string.Empty, State(client, trunkModule));
-        Poll.Until(() => client.QueryStatus() is { Modules: 1 } s && s.ModulesCollected == s.ModulesUnloaded, "test-switch's load context to be collected with test-trunk loaded");
+        Poll.Until(() => client.QueryStatus() is { } s && s.Modules == 1 + Daemon.StartModuleCount && s.ModulesCollected == s.ModulesUnloaded, "test-switch's load context to be collected with test-trunk loaded");
 
         Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(trunkModule));
-        Poll.Until(() => client.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded, "both load contexts to be collected");
+        Poll.Until(() => client.QueryStatus() is { } s && s.Modules == Daemon.StartModuleCount && s.ModulesCollected == s.ModulesUnloaded, "both load contexts to be collected");
         Poll.Until(() => _daemon.FdCount() == fds, () => $"the daemon's descriptors to return to {fds} (now {_daemon.FdCount()}: {_daemon.FdTargets()})");
     }
 

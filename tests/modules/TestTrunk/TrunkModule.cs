@@ -83,6 +83,23 @@ public sealed class TrunkModule : ISupModule, IComponentFactory, ITrunkFactory
         return 0;
     }
 
+    /// <summary>
+    /// Registers one more factory for the same driver under the name in the input (UTF-8), such as
+    /// "NetFlt", so that IntNet finds it for that trunk type; it goes when the module unloads.
+    /// </summary>
+    [SupEntryPoint]
+    public int RegisterAs(ref ModuleCall call)
+    {
+        string name = Encoding.UTF8.GetString(call.Input);
+        if (name.Length is 0 or > 63)
+        {
+            return -2;
+        }
+
+        _host!.Components.Register(new Alias(name, this));
+        return 0;
+    }
+
     /// <summary>Each trunk as "name state frames-transmitted connected" lines, in name order.</summary>
     [SupEntryPoint]
     public int State(ref ModuleCall call)
@@ -115,5 +132,13 @@ public sealed class TrunkModule : ISupModule, IComponentFactory, ITrunkFactory
         {
             return _trunks.GetValueOrDefault(name);
         }
+    }
+
+    /// <summary>The driver's factory under another name.</summary>
+    private sealed class Alias(string name, TrunkModule driver) : IComponentFactory
+    {
+        public string Name { get; } = name;
+
+        public object? QueryInterface(Guid interfaceId) => driver.QueryInterface(interfaceId);
     }
 }

@@ -42,6 +42,8 @@ internal sealed partial class ModuleHost
 
     int IModuleObjects.AddReference(ISessionIdentity holder, ulong handle) => (int)_objects.AddRef(Holder(holder), handle);
 
+    int IModuleObjects.Share(ISessionIdentity holder, ulong handle) => (int)_objects.Share(Holder(holder), handle);
+
     int IModuleObjects.Release(ISessionIdentity holder, ulong handle) => (int)_objects.Release(Holder(holder), handle);
 
     object? IModuleObjects.GetPayload(ISessionIdentity holder, ulong handle) => _objects.Resolve(Holder(holder), handle)?.Payload;

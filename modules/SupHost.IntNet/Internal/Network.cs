@@ -1,0 +1,258 @@
+using System.Buffers.Binary;
+using SupHost.Abi;
+using SupHost.IntNet.Format;
+
+namespace SupHost.IntNet.Internal;
+
+/// <summary>
+/// A named network: its policy, its ports (a copy-on-write array: the switch reads it without a
+/// lock), its trunk, its captures and its counters. Membership and policy change under the module's
+/// lock; <see cref="Switch"/> runs on any thread, concurrently.
+/// </summary>
+internal sealed class Network(string name, TrunkType trunkType, string trunkName, OpenFlags flags, uint ownerUid, SwitchContextPool contexts)
+{
+    /// <summary>The smallest GSO entry: the context and an Ethernet header.</summary>
+    private const int GsoContextSize = 8;
+
+    private Port[] _ports = [];
+    private Capture[] _captures = [];
+    private TrunkConnection? _trunk;
+
+    public string Name { get; } = name;
+
+    /// <summary>None, NetFlt, NetAdp or SrvNat (a network opened with WhateverNone has none).</summary>
+    public TrunkType TrunkType { get; } = trunkType;
+
+    public string TrunkName { get; } = trunkName;
+
+    /// <summary>The network's policy (the original's fFlags): changes on joins, under the module's lock.</summary>
+    public OpenFlags Flags { get; set; } = flags;
+
+    /// <summary>The restrictive halves REQUIRE_AS_RESTRICTIVE_POLICIES opens asked for: they stay.</summary>
+    public OpenFlags Minimum { get; set; }
+
+    public bool Persistent { get; set; }
+
+    public uint OwnerUid { get; } = ownerUid;
+
+    public DateTimeOffset Created { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The network's object (type intnet-network), held by the module while the network lives.</summary>
+    public ulong ObjectHandle { get; set; }
+
+    public bool Destroyed { get; set; }
+
+    public NetworkCounters Counters { get; } = new();
+
+    public SwitchContextPool Contexts { get; } = contexts;
+
+    public Port[] Ports => Volatile.Read(ref _ports);
+
+    public Capture[] Captures => Volatile.Read(ref _captures);
+
+    public TrunkConnection? Trunk
+    {
+        get => Volatile.Read(ref _trunk);
+        set => Volatile.Write(ref _trunk, value);
+    }
+
+    public bool PromiscuousClientsAllowed => (Flags & OpenFlags.PromiscAllowClients) != OpenFlags.None;
+
+    /// <summary>Adds a port (under the module's lock).</summary>
+    public void Add(Port port) => Volatile.Write(ref _ports, [.. _ports, port]);
+
+    /// <summary>Removes a port (under the module's lock); false when it was not there.</summary>
+    public bool Remove(Port port)
+    {
+        Port[] ports = _ports;
+        int index = Array.IndexOf(ports, port);
+        if (index < 0)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _ports, [.. ports[..index], .. ports[(index + 1)..]]);
+        return true;
+    }
+
+    public void Add(Capture capture) => Volatile.Write(ref _captures, [.. _captures, capture]);
+
+    public bool Remove(Capture capture)
+    {
+        Capture[] captures = _captures;
+        int index = Array.IndexOf(captures, capture);
+        if (index < 0)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _captures, [.. captures[..index], .. captures[(index + 1)..]]);
+        return true;
+    }
+
+    /// <summary>
+    /// Switches one frame (REFERENCE.md §8): from <paramref name="source"/>, or from the trunk's
+    /// <paramref name="sourceEnd"/> when it is null. A GSO frame's context is checked first. Frames
+    /// shorter than an Ethernet header are dropped and counted. Returns false for a frame that is
+    /// bad (a GSO frame with a bad context): the caller counts it.
+    /// </summary>
+    public bool Switch(Port? source, TrunkDirection sourceEnd, ReadOnlySpan<byte> frame, FrameType type, SwitchContext context)
+    {
+        // The frame lies in memory the sender can rewrite at any moment: what is decided on (the
+        // context, the addresses) is read once into locals.
+        ReadOnlySpan<byte> ethernet = frame;
+        if (type == FrameType.Gso)
+        {
+            if (frame.Length < GsoContextSize || !GsoLooksValid(BinaryPrimitives.ReadUInt64LittleEndian(frame), frame.Length - GsoContextSize))
+            {
+                Counters.CountBad();
+                return false;
+            }
+
+            ethernet = frame[GsoContextSize..];
+        }
+
+        if (ethernet.Length < Switching.MinimumFrame)
+        {
+            Counters.CountTooShort();
+            return true;
+        }
+
+        ulong destination = IntNet.Mac.Read(ethernet);
+        ulong sourceMac = IntNet.Mac.Read(ethernet[6..]);
+        source?.Learn(sourceMac);
+
+        // Decide over a snapshot of the ports.
+        Port[] ports = Ports;
+        Span<PortView> views = context.Views(ports.Length);
+        int sourceIndex = -1;
+        for (int i = 0; i < ports.Length; i++)
+        {
+            Port port = ports[i];
+            views[i] = port.IsClosed ? default : port.View;
+            if (ReferenceEquals(port, source))
+            {
+                sourceIndex = i;
+            }
+        }
+
+        if (source is not null && sourceIndex < 0)
+        {
+            // The sender left the network meanwhile.
+            return true;
+        }
+
+        TrunkConnection? trunk = Trunk;
+        TrunkView trunkView = trunk?.View(Flags) ?? TrunkView.None;
+        TrunkDirection ends = Switching.Decide(views, sourceIndex, sourceEnd, trunkView, destination, context.Destinations);
+
+        // Deliver: one copy into each destination's receive ring.
+        foreach (int index in context.Destinations)
+        {
+            Port port = ports[index];
+            if (type == FrameType.Gso && !port.Gso)
+            {
+                // TODO(gso): segment for ports that take no GSO, once the segmentation code is in
+                // SupHost.IntNet.Format; until then such a port loses the frame.
+                port.Counters.CountLost();
+                continue;
+            }
+
+            port.Deliver(frame, type, context.Touched);
+        }
+
+        if (ends != TrunkDirection.None && trunk is not null)
+        {
+            trunk.Transmit(frame, type, ends);
+        }
+
+        Capture[] captures = Captures;
+        if (captures.Length != 0)
+        {
+            uint sourceId = source?.Id ?? (sourceEnd == TrunkDirection.Host ? Capture.HostEnd : Capture.WireEnd);
+            foreach (Capture capture in captures)
+            {
+                if (!capture.Record(ethernet, sourceId, context))
+                {
+                    Counters.CountCaptureLost();
+                }
+            }
+        }
+
+        if (context.Destinations.Count == 0 && ends == TrunkDirection.None)
+        {
+            Counters.CountDropped();
+        }
+        else
+        {
+            Counters.CountSwitched();
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Where the switch would send a frame with these headers, from the trunk's <paramref name="sourceEnd"/>
+    /// (the trunk's PreReceive): the network's ports, the other end, both, or nobody.
+    /// </summary>
+    public SwitchDecision Decide(ReadOnlySpan<byte> headers, TrunkDirection sourceEnd)
+    {
+        if (headers.Length < Switching.MinimumFrame)
+        {
+            return SwitchDecision.Drop;
+        }
+
+        ulong destination = IntNet.Mac.Read(headers);
+        if (IntNet.Mac.IsMulticast(destination))
+        {
+            return SwitchDecision.Broadcast;
+        }
+
+        SwitchContext context = Contexts.Rent();
+        try
+        {
+            Port[] ports = Ports;
+            Span<PortView> views = context.Views(ports.Length);
+            for (int i = 0; i < ports.Length; i++)
+            {
+                views[i] = ports[i].IsClosed ? default : ports[i].View;
+            }
+
+            TrunkConnection? trunk = Trunk;
+            TrunkDirection ends = Switching.Decide(views, -1, sourceEnd, trunk?.View(Flags) ?? TrunkView.None, destination, context.Destinations);
+            bool inside = context.Destinations.Count != 0;
+            return (inside, ends != TrunkDirection.None) switch
+            {
+                (true, true) => SwitchDecision.Broadcast,
+                (true, false) => SwitchDecision.IntNet,
+                (false, true) => SwitchDecision.Trunk,
+                _ => SwitchDecision.Drop,
+            };
+        }
+        finally
+        {
+            context.Destinations.Clear();
+            Contexts.Return(context);
+        }
+    }
+
+    /// <summary>
+    /// A first check of a GSO context (PDMNETWORKGSO: u8 type, u8 cbHdrsTotal, u16 cbMaxSeg, u8
+    /// offHdr1, u8 offHdr2, u8 cbHdrsSeg, u8 unused): a known type, headers in order and inside the
+    /// frame, a segment size. TODO(gso): replace with GsoContext.IsValid once it is merged.
+    /// </summary>
+    private static bool GsoLooksValid(ulong context, int frameLength)
+    {
+        int kind = (int)(context & 0xff);
+        int headers = (int)((context >> 8) & 0xff);
+        int maxSegment = (int)((context >> 16) & 0xffff);
+        int ip = (int)((context >> 32) & 0xff);
+        int transport = (int)((context >> 40) & 0xff);
+        return kind is >= 1 and <= 4
+            && maxSegment > 0
+            && ip >= Switching.MinimumFrame
+            && transport > ip
+            && headers > transport
+            && headers <= frameLength;
+    }
+}
