@@ -18,19 +18,13 @@ public sealed partial class IntNetModule
     [SupEntryPoint]
     public int CaptureStart(ref ModuleCall call)
     {
-        if (call.Output.Length < CaptureReplySize)
+        string? invalid = call.Output.Length < CaptureReplySize ? $"the output buffer is {call.Output.Length} bytes; a CaptureReply is {CaptureReplySize}"
+            : call.DescriptorSet is null ? "this call cannot carry the capture's descriptors in its reply"
+            : call.Operation > 65535 ? $"snap length {call.Operation} exceeds 65535"
+            : null;
+        if (invalid is not null)
         {
-            return call.Fail(-2, $"the output buffer is {call.Output.Length} bytes; a CaptureReply is {CaptureReplySize}");
-        }
-
-        if (call.DescriptorSet is null)
-        {
-            return call.Fail(-2, "this call cannot carry the capture's descriptors in its reply");
-        }
-
-        if (call.Operation > 65535)
-        {
-            return call.Fail(-2, $"snap length {call.Operation} exceeds 65535");
+            return call.Fail(-2, invalid);
         }
 
         int snap = call.Operation == 0 ? 65535 : (int)call.Operation;
@@ -64,6 +58,8 @@ public sealed partial class IntNetModule
                 }
 
                 made.Add(memfd!);
+                ISessionIdentity session = call.Session;
+                made.Add(new Undo(() => host.Memory.Free(session, allocation)));
                 status = host.Memory.Lease(call.Session, allocation, 0, pages * PageSize, writable: true, out IModuleMemoryLease? lease);
                 if (status != 0)
                 {
@@ -78,6 +74,7 @@ public sealed partial class IntNetModule
                 }
 
                 made.Add(eventFd!);
+                made.Add(new Undo(() => host.Events.Close(session, eventHandle)));
                 status = host.Io.OpenEvent(call.Session, eventHandle, out IModuleIoHandle? doorbell);
                 if (status != 0)
                 {
@@ -88,7 +85,7 @@ public sealed partial class IntNetModule
                 var buffer = new SharedBuffer(lease!, layout, doorbell);
                 var capture = new Capture(call.Session, network, buffer, snap) { AllocationHandle = allocation, EventHandle = eventHandle };
                 made.Clear();
-                made.AddRange([memfd!, eventFd!]);
+                made.AddRange([memfd!, new Undo(() => host.Memory.Free(session, allocation)), eventFd!, new Undo(() => host.Events.Close(session, eventHandle))]);
                 try
                 {
                     capture.ObjectHandle = host.Objects.Register(call.Session, _captureType, null, 0x180, isPublic: false, CaptureDestroyed, capture);
@@ -130,6 +127,8 @@ public sealed partial class IntNetModule
 
         EndCapture(capture);
         _ = Host.Objects.Release(call.Session, capture.ObjectHandle);
+        _ = Host.Memory.Free(call.Session, capture.AllocationHandle);
+        _ = Host.Events.Close(call.Session, capture.EventHandle);
         return 0;
     }
 

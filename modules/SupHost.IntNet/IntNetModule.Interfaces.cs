@@ -130,6 +130,12 @@ public sealed partial class IntNetModule
 
         CloseInterface(port!);
         _ = Host.Objects.Release(call.Session, port!.ObjectHandle);
+
+        // The buffer and the doorbells were made for the interface: they go with it (the client's
+        // mapping and descriptors stay valid until it drops them).
+        _ = Host.Memory.Free(call.Session, port.AllocationHandle);
+        _ = Host.Events.Close(call.Session, port.ReceiveEvent);
+        _ = Host.Events.Close(call.Session, port.SendEvent);
         return 0;
     }
 
@@ -333,6 +339,7 @@ public sealed partial class IntNetModule
             }
 
             made.Add(memfd!);
+            made.Add(new Undo(() => host.Memory.Free(session, allocation)));
             status = host.Memory.Lease(session, allocation, 0, pages * PageSize, writable: true, out IModuleMemoryLease? lease);
             if (status != 0)
             {
@@ -347,6 +354,7 @@ public sealed partial class IntNetModule
             }
 
             made.Add(receiveFd!);
+            made.Add(new Undo(() => host.Events.Close(session, receiveEvent)));
             status = host.Events.Create(session, multi: false, out ulong sendEvent, out ModuleDescriptor? sendFd);
             if (status != 0)
             {
@@ -354,6 +362,7 @@ public sealed partial class IntNetModule
             }
 
             made.Add(sendFd!);
+            made.Add(new Undo(() => host.Events.Close(session, sendEvent)));
             status = host.Io.OpenEvent(session, receiveEvent, out IModuleIoHandle? receiveDoorbell);
             if (status != 0)
             {
@@ -376,7 +385,15 @@ public sealed partial class IntNetModule
                 SendEvent = sendEvent,
             };
             made.Clear();
-            made.AddRange([memfd!, receiveFd!, sendFd!, new Undo(created.Shutdown)]);
+            made.AddRange([
+                memfd!,
+                new Undo(() => host.Memory.Free(session, allocation)),
+                receiveFd!,
+                new Undo(() => host.Events.Close(session, receiveEvent)),
+                sendFd!,
+                new Undo(() => host.Events.Close(session, sendEvent)),
+                new Undo(created.Shutdown),
+            ]);
             try
             {
                 created.ObjectHandle = host.Objects.Register(session, _interfaceType, null, 0x180, isPublic: false, InterfaceDestroyed, created);

@@ -38,4 +38,13 @@ public interface IModuleEvents
     /// <returns>0; -20 (LimitReached) past a quota; -48 (SessionEnded) when the session has ended.</returns>
     /// <exception cref="ArgumentException"><paramref name="session"/> is not a client session of this daemon.</exception>
     int Create(ISessionIdentity session, bool multi, out ulong handle, out ModuleDescriptor? descriptor);
+
+    /// <summary>
+    /// Closes the event <paramref name="handle"/> that <paramref name="session"/> holds, as the
+    /// session's own EventClose would (Abi 1.1): for a module giving back what it made with
+    /// <see cref="Create"/>. The client's descriptor stays open until it closes it.
+    /// </summary>
+    /// <returns>0; -14 (InvalidHandle) when the session holds no event of that handle.</returns>
+    /// <exception cref="ArgumentException"><paramref name="session"/> is not a client session of this daemon.</exception>
+    int Close(ISessionIdentity session, ulong handle);
 }

@@ -55,4 +55,14 @@ public interface IModuleMemory
     /// <returns>0; -2 (InvalidParameter) for 0 pages; -20 (LimitReached) past a quota; -48 (SessionEnded) when the session has ended.</returns>
     /// <exception cref="ArgumentException"><paramref name="session"/> is not a client session of this daemon.</exception>
     int Allocate(ISessionIdentity session, int pages, out ulong handle, out ModuleDescriptor? descriptor);
+
+    /// <summary>
+    /// Frees the allocation <paramref name="handle"/> that <paramref name="session"/> holds, as the
+    /// session's own PageFree would (Abi 1.1): for a module giving back what it made for the session
+    /// with <see cref="Allocate"/> when the thing it made it for goes (an interface closed, an open
+    /// that failed half way). Mappings the client made and leases stay valid until they go.
+    /// </summary>
+    /// <returns>0; -14 (InvalidHandle) when the session holds no allocation of that handle.</returns>
+    /// <exception cref="ArgumentException"><paramref name="session"/> is not a client session of this daemon.</exception>
+    int Free(ISessionIdentity session, ulong handle);
 }

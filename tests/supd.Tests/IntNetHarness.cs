@@ -242,10 +242,14 @@ internal sealed unsafe class IntNetHarness : IDisposable
 
         _closed = true;
         Assert.Equal(SupStatus.Success, Invoke("Close", 0));
-        FreeClientPart();
+        FreeClientPart(daemonPart: false);
     }
 
-    public void FreeClientPart()
+    /// <summary>
+    /// Drops this process's mapping and descriptors; with <paramref name="daemonPart"/> also frees the
+    /// buffer's allocation and the doorbell events in the session, which a successful Close does itself.
+    /// </summary>
+    public void FreeClientPart(bool daemonPart = true)
     {
         Reader.Dispose();
         Writer.Dispose();
@@ -255,9 +259,12 @@ internal sealed unsafe class IntNetHarness : IDisposable
             fd.Dispose();
         }
 
-        Free(SupFunction.PageFree, Allocation);
-        Free(SupFunction.EventClose, ReceiveEvent);
-        Free(SupFunction.EventClose, SendEvent);
+        if (daemonPart)
+        {
+            Free(SupFunction.PageFree, Allocation);
+            Free(SupFunction.EventClose, ReceiveEvent);
+            Free(SupFunction.EventClose, SendEvent);
+        }
     }
 
     public void Dispose()
@@ -268,18 +275,19 @@ internal sealed unsafe class IntNetHarness : IDisposable
         }
 
         _closed = true;
+        bool closed = false;
         try
         {
-            Invoke("Close", 0);
+            closed = Invoke("Close", 0) == SupStatus.Success;
         }
         catch (SupException)
         {
-            // Closed already (its network was deleted, or the session ended).
+            // The session ended.
         }
 
         try
         {
-            FreeClientPart();
+            FreeClientPart(daemonPart: !closed);
         }
         catch (SupException)
         {

@@ -47,6 +47,8 @@ internal sealed partial class ModuleHost
         return HandOut(client, obj!, EventManager.Payload(obj!)!.Fd, "event", out handle, out descriptor);
     }
 
+    int IModuleEvents.Close(ISessionIdentity session, ulong handle) => (int)_events.Close(ClientSession(session), handle, out _);
+
     /// <summary>Restores the previous call's cancellation when disposed.</summary>
     public readonly ref struct CallCancellationScope(CancellationToken previous)
     {

@@ -298,6 +298,8 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
         return HandOut(client, obj!, ((MemoryBlock)obj!.Payload!).Fd, "memory", out handle, out descriptor);
     }
 
+    int IModuleMemory.Free(ISessionIdentity session, ulong handle) => (int)_memory.Free(ClientSession(session), handle, out _);
+
     /// <summary>
     /// The object <paramref name="obj"/> made for <paramref name="client"/> and a duplicate of its
     /// descriptor; without the duplicate (the budget, EMFILE) the object is released again, so the
