@@ -404,7 +404,7 @@ public sealed class ModuleIoTests : IDisposable
         // The client frees the module and keeps its event: the unload cancels the worker, whose wait must end.
         Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(io.Module));
         _daemon.WaitForOutput("[test-io] worker wait ended: -42");
-        Poll.Until(() => client.QueryStatus() is { Modules: 0 } s && s.ModulesCollected == s.ModulesUnloaded, "test-io's load context to be collected");
+        Poll.Until(() => client.QueryStatus() is { } s && s.Modules == Daemon.StartModuleCount && s.ModulesCollected == s.ModulesUnloaded, "test-io's load context to be collected");
         Assert.DoesNotContain("did not stop", _daemon.Output, StringComparison.Ordinal);
     }
 

@@ -20,9 +20,13 @@ public class SupctlTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
         Assert.Equal(0, code);
         JsonElement root = JsonDocument.Parse(json).RootElement;
         Assert.Equal(
-            ["allocationBudget", "allocationsHeld", "callsIgnoringCancellation", "daemonVersion", "descriptorBudget", "descriptorsHeld", "descriptorsUnclaimed", "factories", "footprintSettles", "gipMode", "gipUpdaterRunning", "gipUpdates", "gipUsers", "lockedDown", "lockedPages", "managedHeapBytes", "maxRequestSize", "modules", "modulesCollected", "modulesUnloaded", "objectsByType", "objectsCreated", "objectsDestroyed", "pagesHeld", "pid", "residentBytes", "runDirectory", "sessions", "sessionsOpened", "sessionsRefused", "startedAt", "uptimeSeconds", "version"],
+            ["allocationBudget", "allocationsHeld", "callsIgnoringCancellation", "daemonVersion", "descriptorBudget", "descriptorsHeld", "descriptorsUnclaimed", "factories", "footprintSettles", "gipMode", "gipUpdaterRunning", "gipUpdates", "gipUsers", "intnet", "lockedDown", "lockedPages", "managedHeapBytes", "maxRequestSize", "modules", "modulesCollected", "modulesUnloaded", "objectsByType", "objectsCreated", "objectsDestroyed", "pagesHeld", "pid", "residentBytes", "runDirectory", "sessions", "sessionsOpened", "sessionsRefused", "startedAt", "uptimeSeconds", "version"],
             root.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal(fixture.Daemon.Pid, root.GetProperty("pid").GetInt32());
+
+        // intnet is a start module: supctl adds its networks and ports (none here).
+        Assert.Equal(0, root.GetProperty("intnet").GetProperty("networks").GetInt32());
+        Assert.Equal(0, root.GetProperty("intnet").GetProperty("ports").GetInt64());
     }
 
     [Fact]
