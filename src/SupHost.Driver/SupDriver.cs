@@ -197,31 +197,45 @@ public sealed class SupDriver : IDisposable
     /// </summary>
     internal Session? OpenLocalSession(PeerCredentials peer, IReadOnlyList<uint> groups, bool restricted, CancellationToken closing, out SupStatus status, out string? refusal)
     {
-        status = SupStatus.LimitReached;
         lock (_lock)
         {
-            uint id = ++_nextSessionId;
-            if (_state != 1)
+            if (!TryAdmit(restricted, peer.UserId, out uint id, out status, out refusal))
             {
-                status = SupStatus.ShuttingDown;
-                refusal = "the daemon is stopping";
-                return null;
-            }
-
-            if (!_sessions.TryTake(id, peer.UserId, 1, out refusal))
-            {
-                return null;
-            }
-
-            if (restricted && !_restrictedSessions.TryTake(id, peer.UserId, 1, out refusal))
-            {
-                _sessions.Return(id, peer.UserId, 1);
                 return null;
             }
 
             _sessionsOpened++;
             return new Session(id, restricted, peer, groups, NewCookie()) { Closing = closing };
         }
+    }
+
+    /// <summary>
+    /// Under the lock: a new session id, counted against the session limits (and the restricted
+    /// endpoint's), or the refusal: the daemon is stopping, or the limit that says no.
+    /// </summary>
+    private bool TryAdmit(bool restricted, uint uid, out uint id, out SupStatus status, out string? refusal)
+    {
+        id = ++_nextSessionId;
+        status = SupStatus.LimitReached;
+        if (_state != 1)
+        {
+            status = SupStatus.ShuttingDown;
+            refusal = "the daemon is stopping";
+            return false;
+        }
+
+        if (!_sessions.TryTake(id, uid, 1, out refusal))
+        {
+            return false;
+        }
+
+        if (restricted && !_restrictedSessions.TryTake(id, uid, 1, out refusal))
+        {
+            _sessions.Return(id, uid, 1);
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -396,25 +410,10 @@ public sealed class SupDriver : IDisposable
     /// </summary>
     private Connection? TryOpen(SafeFd fd, bool restricted, PeerCredentials peer, IReadOnlyList<uint> groups, out SupStatus status, out string? refusal)
     {
-        status = SupStatus.LimitReached;
         lock (_lock)
         {
-            uint id = ++_nextSessionId;
-            if (_state != 1)
+            if (!TryAdmit(restricted, peer.UserId, out uint id, out status, out refusal))
             {
-                status = SupStatus.ShuttingDown;
-                refusal = "the daemon is stopping";
-                return null;
-            }
-
-            if (!_sessions.TryTake(id, peer.UserId, 1, out refusal))
-            {
-                return null;
-            }
-
-            if (restricted && !_restrictedSessions.TryTake(id, peer.UserId, 1, out refusal))
-            {
-                _sessions.Return(id, peer.UserId, 1);
                 return null;
             }
 
