@@ -382,10 +382,11 @@ public sealed class ModuleIoTests : IDisposable
         Poll.Until(() => EventWakes(io, 20) is { Closed: true, InSet: 0 }, "the module's handles to close with the client's event");
         Assert.Equal((int)SupStatus.ObjectDying, io.Call("SignalOrConsume", 21, string.Empty).Status);
 
-        // Asleep: over a 500 ms window the daemon uses a small part of a CPU (a stale epoll entry
-        // of the still-signalled file would keep the loop's wait spinning on one CPU).
-        double busy = DaemonCpuShare(TimeSpan.FromMilliseconds(500));
-        Assert.True(busy < 0.25, $"the daemon used {busy:P0} of a CPU with its loop supposed to be asleep");
+        // Asleep: over a 1 s window the daemon uses well under one CPU (a stale epoll entry of the
+        // still-signalled file keeps the loop's wait spinning on a whole CPU: 116 % measured without
+        // the fix; the runtime's background compilation can take a few tens of percent).
+        double busy = DaemonCpuShare(TimeSpan.FromSeconds(1));
+        Assert.True(busy < 0.6, $"the daemon used {busy:P0} of a CPU with its loop supposed to be asleep");
 
         Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(io.Module));
         _daemon.WaitForOutput("[test-io] event loop ended: -42");
