@@ -404,7 +404,7 @@ public sealed class SupClient : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         try
         {
-            SupReply reply = IntNet().Call("NetCreate", 0, 0, IntNetWire.OpenRequest(options, persistent), IntNetWire.OpenReplySize);
+            SupReply reply = IntNet().Call("NetCreate", 0, 0, IntNetWire.OpenRequest(options, persistent, create: true), IntNetWire.OpenReplySize);
             return IntNetInterface.OpenReplyFields.Read(reply.Payload).Created;
         }
         catch (SupException ex) when (ex.Status == SupStatus.AlreadyExists)
