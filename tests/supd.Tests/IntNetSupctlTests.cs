@@ -86,6 +86,32 @@ public sealed class IntNetSupctlTests(DaemonFixture fixture) : IClassFixture<Dae
         Assert.Contains("NotFound", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Status_counts_the_networks_and_their_ports()
+    {
+        (int Networks, int Ports) Count()
+        {
+            (int code, string json, string stderr) = Tool.Supctl("status", "--json", "--run-dir", RunDir);
+            Assert.True(code == 0, stderr);
+            JsonElement intnet = JsonDocument.Parse(json).RootElement.GetProperty("intnet");
+            return (intnet.GetProperty("networks").GetInt32(), intnet.GetProperty("ports").GetInt32());
+        }
+
+        (int networks, int ports) = Count();
+        string name = $"stat-{Guid.NewGuid().ToString("N")[..8]}";
+        using SupClient client = fixture.Daemon.Connect();
+        using (IntNetInterface a = client.OpenIntNetInterface(new IntNetOpenOptions { Network = name }))
+        using (IntNetInterface b = client.OpenIntNetInterface(new IntNetOpenOptions { Network = name }))
+        {
+            Assert.Equal((networks + 1, ports + 2), Count());
+            (int code, string table, _) = Tool.Supctl("status", "--run-dir", RunDir);
+            Assert.Equal(0, code);
+            Assert.Contains($"networks        {networks + 1} (intnet), {ports + 2} ports", table, StringComparison.Ordinal);
+        }
+
+        Assert.Equal((networks, ports), Count());
+    }
+
     [Theory]
     [InlineData("pcap")]
     [InlineData("pcapng")]
