@@ -381,6 +381,7 @@ public sealed partial class IntNetModule
             var created = new InterfacePort(NextPortId(), network, session, buffer, sendDoorbell, Policy.ForInterface(request.Flags))
             {
                 AllocationHandle = allocation,
+                TakesGso = !request.NoGso,
                 ReceiveEvent = receiveEvent,
                 SendEvent = sendEvent,
             };

@@ -26,4 +26,11 @@ public sealed class IntNetOpenOptions
 
     /// <summary>The send ring's data size in bytes (likewise).</summary>
     public int SendRingSize { get; init; } = DefaultSendRingSize;
+
+    /// <summary>
+    /// Whether the interface takes GSO super-frames whole (default true: a receive may hand out
+    /// <see cref="SupHost.IntNet.Format.FrameType.Gso"/> with its context). False: the switch cuts
+    /// them into ordinary frames for this interface (OpenRequest reserved bit 0; NetCreate ignores it).
+    /// </summary>
+    public bool AcceptGso { get; init; } = true;
 }

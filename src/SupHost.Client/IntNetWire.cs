@@ -20,6 +20,9 @@ internal static class IntNetWire
 
     public const uint RequestVersion = 1;
     public const uint PersistentBit = 1u << 31;
+
+    /// <summary>Open's reserved bit 0: the interface takes no GSO frames.</summary>
+    public const uint NoGsoBit = 1u << 0;
     public const int NetworkFieldSize = 128;
     public const int TrunkFieldSize = 64;
     public const int MaxNetworkBytes = 127;
@@ -48,7 +51,8 @@ internal static class IntNetWire
     /// <summary>The largest listing a module call returns (the spec's 1 MiB, within the default request limit).</summary>
     public const int MaxListing = ProtocolConstants.DefaultMaxRequestSize - ProtocolConstants.HeaderSize;
 
-    public static byte[] OpenRequest(IntNetOpenOptions options, bool persistent)
+    /// <summary>An OpenRequest: for Open (<paramref name="create"/> false: reserved bit 0 when the options take no GSO) or NetCreate (bit 31 when persistent).</summary>
+    public static byte[] OpenRequest(IntNetOpenOptions options, bool persistent, bool create = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.ReceiveRingSize < 0 || options.SendRingSize < 0)
@@ -62,7 +66,8 @@ internal static class IntNetWire
         BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(8), (uint)options.TrunkType);
         BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(12), (uint)options.ReceiveRingSize);
         BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(16), (uint)options.SendRingSize);
-        BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(20), persistent ? PersistentBit : 0);
+        uint reserved = create ? (persistent ? PersistentBit : 0) : (options.AcceptGso ? 0 : NoGsoBit);
+        BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(20), reserved);
         WriteName(request.AsSpan(24, NetworkFieldSize), options.Network, 1, MaxNetworkBytes, "network name");
         WriteName(request.AsSpan(152, TrunkFieldSize), options.TrunkName ?? string.Empty, 0, MaxTrunkBytes, "trunk name");
         return request;

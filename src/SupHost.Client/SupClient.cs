@@ -395,12 +395,22 @@ public sealed class SupClient : IDisposable
     /// policy flags (their ring sizes are ignored). A persistent network stays when its last
     /// interface closes, until <see cref="DeleteIntNetNetwork"/>.
     /// </summary>
-    /// <returns>True when it was created; false when a compatible network of that name existed.</returns>
+    /// <returns>
+    /// True when it was created; false when a network of that name exists already (the switch answers
+    /// -16 AlreadyExists and keeps that network as it is: its settings are not compared with the options).
+    /// </returns>
     public bool CreateIntNetNetwork(IntNetOpenOptions options, bool persistent = true)
     {
         ArgumentNullException.ThrowIfNull(options);
-        SupReply reply = IntNet().Call("NetCreate", 0, 0, IntNetWire.OpenRequest(options, persistent), IntNetWire.OpenReplySize);
-        return IntNetInterface.OpenReplyFields.Read(reply.Payload).Created;
+        try
+        {
+            SupReply reply = IntNet().Call("NetCreate", 0, 0, IntNetWire.OpenRequest(options, persistent, create: true), IntNetWire.OpenReplySize);
+            return IntNetInterface.OpenReplyFields.Read(reply.Payload).Created;
+        }
+        catch (SupException ex) when (ex.Status == SupStatus.AlreadyExists)
+        {
+            return false;
+        }
     }
 
     /// <summary>Deletes a network (NetDelete): its interfaces are closed (their waits return <see cref="SupStatus.ObjectDying"/>).</summary>

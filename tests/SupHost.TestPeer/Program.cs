@@ -7,6 +7,7 @@ using SupHost.Protocol;
 //   peer hold-module RUNDIR MODULE | hold-memory RUNDIR PAGES | hold-events RUNDIR COUNT
 //   peer protect-fault RUNDIR PAGES | map-received SOCKET LENGTH | hold-gip RUNDIR | gip-write-fault RUNDIR
 //   peer intnet-open RUNDIR NETWORK | intnet-hold RUNDIR NETWORK       opens an IntNet interface ("OK <created>"; or holds it)
+//   peer intnet-peer RUNDIR NETWORK                      an interface through SupHost.Client, driven line by line on stdin (IntNetPeer.cs)
 //   peer alloc RUNDIR PAGES lock|nolock                    allocates (and locks) once, prints "OK" or "STATUS <name>"
 if (args.Length < 2)
 {
@@ -105,6 +106,9 @@ try
             _ = Console.In.ReadToEnd();
             return 0;
         }
+
+        case "intnet-peer":
+            return SupHost.TestPeer.IntNetPeer.Run(runDir, args[2]);
 
         case "hold-memory":
         {

@@ -30,8 +30,13 @@ internal sealed unsafe class InterfacePort : Port, IDisposable
 
     public override string Kind => "interface";
 
-    /// <summary>Client interfaces take GSO frames whole (the client library segments nothing; its reader sees the context).</summary>
-    public override bool Gso => true;
+    /// <summary>
+    /// Whether the interface takes GSO frames whole (the default: the client's reader sees the
+    /// context); one opened with the no-GSO bit gets them cut into segments by the switch.
+    /// </summary>
+    public override bool Gso => TakesGso;
+
+    public bool TakesGso { get; init; } = true;
 
     public ISessionIdentity Session { get; }
 

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using SupHost.Abi;
 using SupHost.IntNet.Format;
 
@@ -99,11 +98,14 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
     public bool Switch(Port? source, TrunkDirection sourceEnd, ReadOnlySpan<byte> frame, FrameType type, SwitchContext context)
     {
         // The frame lies in memory the sender can rewrite at any moment: what is decided on (the
-        // context, the addresses) is read once into locals.
+        // addresses) is read once into locals. A GSO entry is copied whole into the context's
+        // private buffer first, and validated, segmented, delivered and captured from there: the
+        // headers that were checked are the headers that go out.
         ReadOnlySpan<byte> ethernet = frame;
+        GsoContext gso = default;
         if (type == FrameType.Gso)
         {
-            if (frame.Length < GsoContextSize || !GsoLooksValid(BinaryPrimitives.ReadUInt64LittleEndian(frame), frame.Length - GsoContextSize))
+            if (!TryCopyGso(ref frame, context, out gso))
             {
                 Counters.CountBad();
                 return false;
@@ -152,9 +154,7 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
             Port port = ports[index];
             if (type == FrameType.Gso && !port.Gso)
             {
-                // TODO(gso): segment for ports that take no GSO, once the segmentation code is in
-                // SupHost.IntNet.Format; until then such a port loses the frame.
-                port.Counters.CountLost();
+                DeliverSegments(port, gso, ethernet, context);
                 continue;
             }
 
@@ -237,22 +237,43 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
     }
 
     /// <summary>
-    /// A first check of a GSO context (PDMNETWORKGSO: u8 type, u8 cbHdrsTotal, u16 cbMaxSeg, u8
-    /// offHdr1, u8 offHdr2, u8 cbHdrsSeg, u8 unused): a known type, headers in order and inside the
-    /// frame, a segment size. TODO(gso): replace with GsoContext.IsValid once it is merged.
+    /// Copies a GSO entry (context and frame) into the context's private buffer and validates the
+    /// copy (GsoContext.IsValid with the frame's own headers); <paramref name="entry"/> then points at the copy.
     /// </summary>
-    private static bool GsoLooksValid(ulong context, int frameLength)
+    private static bool TryCopyGso(ref ReadOnlySpan<byte> entry, SwitchContext context, out GsoContext gso)
     {
-        int kind = (int)(context & 0xff);
-        int headers = (int)((context >> 8) & 0xff);
-        int maxSegment = (int)((context >> 16) & 0xffff);
-        int ip = (int)((context >> 32) & 0xff);
-        int transport = (int)((context >> 40) & 0xff);
-        return kind is >= 1 and <= 4
-            && maxSegment > 0
-            && ip >= Switching.MinimumFrame
-            && transport > ip
-            && headers > transport
-            && headers <= frameLength;
+        gso = default;
+        if (entry.Length <= GsoContextSize || entry.Length > SwitchContext.MaxGsoEntry)
+        {
+            return false;
+        }
+
+        Span<byte> copy = context.GsoCopy.AsSpan(0, entry.Length);
+        entry.CopyTo(copy);
+        entry = copy;
+        gso = GsoContext.Read(copy);
+        return gso.IsValid(copy[GsoContextSize..]);
+    }
+
+    /// <summary>
+    /// Cuts a validated GSO frame (in the context's private copy) into ordinary frames for a port
+    /// that takes no GSO, one segment at a time in the context's segment buffer, each delivered as a
+    /// FRAME. A segment that does not fit the port's receive ring is lost there and counted, as a frame.
+    /// </summary>
+    private static void DeliverSegments(Port port, GsoContext gso, ReadOnlySpan<byte> ethernet, SwitchContext context)
+    {
+        if (!GsoSegmenter.TryCreate(gso, ethernet, out GsoSegmenter segmenter))
+        {
+            // Validated already, from the same private copy: cannot happen; count it rather than trust it.
+            port.Counters.CountLost();
+            return;
+        }
+
+        Span<byte> segment = context.Segment;
+        for (int i = 0; i < segmenter.SegmentCount; i++)
+        {
+            int length = segmenter.WriteSegment(i, segment);
+            port.Deliver(segment[..length], FrameType.Frame, context.Touched);
+        }
     }
 }

@@ -7,13 +7,16 @@ namespace SupHost.IntNet.Internal;
 /// An open (and a NetCreate) as the client sent it: the original's INTNETOPENREQ without header and
 /// session, 216 bytes (docs/intnet.md, "OpenRequest"). Parsed once from the call's input, every field checked.
 /// </summary>
-internal sealed record OpenRequest(OpenFlags Flags, TrunkType Trunk, int ReceiveSize, int SendSize, bool Persistent, string Network, string TrunkName)
+internal sealed record OpenRequest(OpenFlags Flags, TrunkType Trunk, int ReceiveSize, int SendSize, bool Persistent, string Network, string TrunkName, bool NoGso = false)
 {
     public const int Size = 216;
     public const int Version = 1;
     public const int DefaultReceiveSize = 325_632;
     public const int DefaultSendSize = 196_608;
     public const uint PersistentBit = 1u << 31;
+
+    /// <summary>Open's reserved bit 0: the interface takes no GSO frames (the switch segments them for it).</summary>
+    public const uint NoGsoBit = 1u;
     private const int NameOffset = 24;
     private const int NameField = 128;
     private const int TrunkOffset = 152;
@@ -60,10 +63,10 @@ internal sealed record OpenRequest(OpenFlags Flags, TrunkType Trunk, int Receive
         }
 
         uint reserved = BinaryPrimitives.ReadUInt32LittleEndian(input[20..]);
-        uint allowed = create ? PersistentBit : 0;
+        uint allowed = create ? PersistentBit : NoGsoBit;
         if ((reserved & ~allowed) != 0)
         {
-            return (-2, $"reserved is 0x{reserved:x8}; {(create ? "only bit 31 (persistent) may be set" : "it must be 0")}");
+            return (-2, $"reserved is 0x{reserved:x8}; {(create ? "only bit 31 (persistent) may be set" : "only bit 0 (no GSO) may be set")}");
         }
 
         if (Name(input.Slice(NameOffset, NameField), "network name", 1, out string? network) is string badName)
@@ -87,7 +90,7 @@ internal sealed record OpenRequest(OpenFlags Flags, TrunkType Trunk, int Receive
             return (-2, $"trunk type {trunk} takes no trunk name, and the request names '{trunkName}'");
         }
 
-        request = new OpenRequest(flags, trunk, receive, send, (reserved & PersistentBit) != 0, network!, trunkName!);
+        request = new OpenRequest(flags, trunk, receive, send, create && (reserved & PersistentBit) != 0, network!, trunkName!, !create && (reserved & NoGsoBit) != 0);
         return null;
     }
 

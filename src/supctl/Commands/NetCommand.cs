@@ -191,9 +191,14 @@ internal static class NetCommand
                 Flags = Flags(parse),
             };
             bool created = await Task.Run(() => client.CreateIntNetNetwork(options, persistent: true), token).ConfigureAwait(false);
-            await Console.Out.WriteLineAsync(created
-                ? $"network {options.Network}: created (persistent)"
-                : $"network {options.Network}: exists already, with compatible settings").ConfigureAwait(false);
+            if (!created)
+            {
+                // The switch keeps the network as it is, whatever the options asked for.
+                await Console.Error.WriteLineAsync($"network {options.Network}: exists already (AlreadyExists); its settings are unchanged").ConfigureAwait(false);
+                return ExitCodes.Failed;
+            }
+
+            await Console.Out.WriteLineAsync($"network {options.Network}: created (persistent)").ConfigureAwait(false);
             return ExitCodes.Ok;
         }, ct));
         return command;
