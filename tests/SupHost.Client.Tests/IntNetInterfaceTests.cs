@@ -461,7 +461,11 @@ public class IntNetInterfaceTests
         IntNetCounters counters = nic.Counters;
         Assert.True(counters.ReceiveSleeps > 1000, $"the client slept {counters.ReceiveSleeps} times");
         Assert.True(drainResult.Sleeps > 1000, $"the switch slept {drainResult.Sleeps} times");
-        Assert.True(counters.SendDoorbells < (ulong)frames, $"{counters.SendDoorbells} doorbells for {frames} frames: a draining switch must cost none");
+
+        // How many sends rang is up to the scheduler (on two loaded CPUs the drainer sleeps between
+        // nearly every pair of frames: 2,000,633 doorbells for 2,000,000 frames in one CI run), so it
+        // is not asserted here; that a send to a draining switch rings nothing is shown exactly by
+        // A_send_rings_only_when_the_switch_is_not_draining.
     }
 
     [Fact]
