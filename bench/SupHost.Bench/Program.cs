@@ -12,12 +12,18 @@ var scenarios = new Dictionary<string, (string Description, Func<int, List<Measu
     ["gip"] = ("ns per GIP clock read next to clock_gettime(CLOCK_MONOTONIC) and Stopwatch; the clock's deviation from CLOCK_MONOTONIC over 60 s", GipScenario.Run),
     ["stress"] = ("the lock-out and exhaustion attempts of issue 9 (idle floods, oversized datagrams, one uid taking every page) with numbers; needs root", StressScenario.Run),
     ["load-cycle"] = ("module open+init+term+unload cycles per second next to a raw in-process load context cycle", LoadCycleScenario.Run),
+    ["intnet-frames"] = ("frames/s and round-trip p50/p99 at 64, 1514 and 65535 B between two processes through IntNet next to the same processes over a bare shared ring with eventfd doorbells", IntNetFramesScenario.Run),
     ["gso"] = ("MB/s of the Internet checksum and of cutting a 64 KiB TCP super-frame into 1448-byte segments next to a memcpy of the same bytes", GsoScenario.Run),
 };
 
 if (args.Length >= 4 && args[0] == "--stress-peer")
 {
     return StressPeer.Run(args);
+}
+
+if (args.Length == 2 && args[0] == "--frames-peer")
+{
+    return FramePeer.Run(args[1]);
 }
 
 if (args.Length == 2 && args[0] == "--echo-server")
