@@ -154,7 +154,6 @@ public sealed partial class IntNetModule
         }
 
         TrunkConnection? trunk;
-        bool anyActive;
         lock (_lock)
         {
             if (port!.IsClosed)
@@ -164,10 +163,9 @@ public sealed partial class IntNetModule
 
             port.SetActive(call.Operation == 1);
             trunk = port.Network.Trunk;
-            anyActive = port.Network.Ports.Any(p => p.Active);
         }
 
-        trunk?.SetActive(anyActive);
+        trunk?.Refresh();
         return 0;
     }
 
@@ -432,7 +430,6 @@ public sealed partial class IntNetModule
     {
         List<TrunkConnection> disconnect = [];
         TrunkConnection? trunk = null;
-        bool anyActive = false;
         bool removed;
         lock (_lock)
         {
@@ -442,7 +439,6 @@ public sealed partial class IntNetModule
             if (removed)
             {
                 trunk = network.Trunk;
-                anyActive = network.Ports.Any(p => p.Active);
                 if (network.Ports.Length == 0 && !network.Persistent && !network.Destroyed)
                 {
                     Unlink(network, disconnect);
@@ -453,7 +449,7 @@ public sealed partial class IntNetModule
 
         port.Worker?.Remove(port);
         port.Shutdown();
-        trunk?.SetActive(anyActive);
+        trunk?.Refresh();
         foreach (TrunkConnection gone in disconnect)
         {
             gone.DisconnectFromSwitch();

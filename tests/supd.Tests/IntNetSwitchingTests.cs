@@ -355,6 +355,46 @@ public sealed class IntNetSwitchingTests : IClassFixture<DaemonFixture>
         client.FreeModule(driver);
     }
 
+    [Fact]
+    public async Task The_trunk_is_active_exactly_while_an_interface_is_even_when_two_sessions_race()
+    {
+        using SupClient client = _daemon.Connect();
+        using SupClient other = _daemon.Connect();
+        ulong driver = Modules.Loaded(client, "test-trunk");
+        client.CallModule(client.GetSymbol(driver, "RegisterAs"), 0, 0, "NetFlt"u8, 0);
+        string trunkName = $"eth{Guid.NewGuid().ToString("N")[..6]}";
+        string name = Unique("race");
+        using (IntNetHarness a = IntNetHarness.Open(client, name, trunk: 3, trunkName: trunkName))
+        using (IntNetHarness b = IntNetHarness.Open(other, name, trunk: 3, trunkName: trunkName))
+        {
+            for (int trial = 0; trial < 200; trial++)
+            {
+                // One session turns its interface off while the other turns its own on, at once:
+                // whatever the order, one interface ends active, so the trunk must be.
+                a.SetActive(true);
+                using var start = new Barrier(2);
+                Task off = Task.Run(() =>
+                {
+                    start.SignalAndWait();
+                    a.SetActive(false);
+                });
+                Task on = Task.Run(() =>
+                {
+                    start.SignalAndWait();
+                    b.SetActive(true);
+                });
+                await Task.WhenAll(off, on);
+                Assert.Contains($"{trunkName} Active", State(client, driver), StringComparison.Ordinal);
+
+                b.SetActive(false);
+                Assert.Contains($"{trunkName} Inactive", State(client, driver), StringComparison.Ordinal);
+            }
+        }
+
+        Poll.Until(() => !State(client, driver).Contains(trunkName, StringComparison.Ordinal), () => $"the driver to forget {trunkName}: {State(client, driver)}");
+        client.FreeModule(driver);
+    }
+
     private static string State(SupClient client, ulong driver) =>
         Encoding.UTF8.GetString(client.CallModule(client.GetSymbol(driver, "State"), 0, 0, [], 4096).Payload);
 

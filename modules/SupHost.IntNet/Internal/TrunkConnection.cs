@@ -57,11 +57,17 @@ internal sealed class TrunkConnection(Network network, TrunkType type, string na
             (flags & OpenFlags.TrunkWirePromiscMode) != OpenFlags.None && (flags & OpenFlags.PromiscAllowTrunkWire) != OpenFlags.None);
     }
 
-    /// <summary>Active when the network has an active interface, inactive when none (the original's intnetR0TrunkIfActivate).</summary>
-    public void SetActive(bool active)
+    /// <summary>
+    /// Makes the trunk active when the network has an active port, inactive when none (the
+    /// original's intnetR0TrunkIfActivate). Called after a port's state changed; the state is read
+    /// here, under the trunk's lock, not passed in: two calls racing (one port going inactive while
+    /// another goes active) then end with the state of the later reading, which sees both changes.
+    /// </summary>
+    public void Refresh()
     {
         lock (_stateLock)
         {
+            bool active = network.Ports.Any(p => p.Active && !p.IsClosed);
             if (_disconnected || _active == active)
             {
                 return;
