@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using SupHost.Abi;
 using SupHost.IntNet.Format;
 using SupHost.IntNet.Internal;
@@ -8,7 +7,7 @@ namespace SupHost.IntNet;
 /// <summary>The interface entry points: Open, Close, SetActive, SetMac, SetPromiscuous, Send, AbortWait.</summary>
 public sealed partial class IntNetModule
 {
-    private const int OpenReplySize = 40;
+    private const int OpenReplySize = IntNetOpenReply.Size;
 
     /// <summary>
     /// Opens an interface on a network, creating the network when it does not exist. Input: an
@@ -99,13 +98,7 @@ public sealed partial class IntNetModule
                     call.Reply(descriptor!);
                 }
 
-                Span<byte> reply = call.Output;
-                BinaryPrimitives.WriteUInt64LittleEndian(reply, port.ObjectHandle);
-                BinaryPrimitives.WriteUInt32LittleEndian(reply[8..], created ? 1u : 0u);
-                BinaryPrimitives.WriteUInt32LittleEndian(reply[12..], (uint)port.Buffer.Layout.Size);
-                BinaryPrimitives.WriteUInt64LittleEndian(reply[16..], port.AllocationHandle);
-                BinaryPrimitives.WriteUInt64LittleEndian(reply[24..], port.ReceiveEvent);
-                BinaryPrimitives.WriteUInt64LittleEndian(reply[32..], port.SendEvent);
+                new IntNetOpenReply(port.ObjectHandle, created, (uint)port.Buffer.Layout.Size, port.AllocationHandle, port.ReceiveEvent, port.SendEvent).Write(call.Output);
                 call.OutputLength = OpenReplySize;
                 return 0;
             }

@@ -1,5 +1,5 @@
 using System.Buffers;
-using System.Buffers.Binary;
+using SupHost.IntNet.Format;
 using System.Text;
 using System.Text.Json;
 using SupHost.Abi;
@@ -44,8 +44,7 @@ public sealed partial class IntNetModule
             }
         }
 
-        call.Output[..OpenReplySize].Clear();
-        BinaryPrimitives.WriteUInt32LittleEndian(call.Output[8..], 1);
+        new IntNetOpenReply(0, true, 0, 0, 0, 0).Write(call.Output);
         call.OutputLength = OpenReplySize;
         return 0;
     }

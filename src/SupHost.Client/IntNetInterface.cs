@@ -35,7 +35,7 @@ public sealed class IntNetInterface : IDisposable
     private int _disposed;
     private long _sendDoorbells;
 
-    private unsafe IntNetInterface(IntNetModule? module, string network, in OpenReplyFields reply, IntNetMapping mapping, SafeFd receiveDoorbell, SafeFd sendDoorbell)
+    private unsafe IntNetInterface(IntNetModule? module, string network, in IntNetOpenReply reply, IntNetMapping mapping, SafeFd receiveDoorbell, SafeFd sendDoorbell)
     {
         _module = module;
         Network = network;
@@ -518,7 +518,7 @@ public sealed class IntNetInterface : IDisposable
         ulong opened = 0;
         try
         {
-            OpenReplyFields fields = OpenReplyFields.Read(reply.Payload);
+            IntNetOpenReply fields = ReadOpenReply(reply.Payload);
             opened = fields.Handle;
             if (received.Count != 3)
             {
@@ -552,7 +552,7 @@ public sealed class IntNetInterface : IDisposable
     internal static IntNetInterface Attach(SafeFd memory, uint bufferBytes, SafeFd receiveDoorbell, SafeFd sendDoorbell)
     {
         IntNetMapping mapping = IntNetMapping.Map(memory, bufferBytes);
-        return new IntNetInterface(null, "(attached)", new OpenReplyFields(0, false, bufferBytes, 0, 0, 0), mapping, receiveDoorbell, sendDoorbell);
+        return new IntNetInterface(null, "(attached)", new IntNetOpenReply(0, false, bufferBytes, 0, 0, 0), mapping, receiveDoorbell, sendDoorbell);
     }
 
     private static int Milliseconds(TimeSpan timeout) =>
@@ -759,23 +759,7 @@ public sealed class IntNetInterface : IDisposable
         Volatile.Write(ref _receiving, 0);
     }
 
-    /// <summary>OpenReply (40 bytes): handle @0, created @8, buffer bytes @12, allocation @16, receive doorbell @24, send doorbell @32.</summary>
-    internal readonly record struct OpenReplyFields(ulong Handle, bool Created, uint BufferBytes, ulong Allocation, ulong ReceiveDoorbell, ulong SendDoorbell)
-    {
-        public static OpenReplyFields Read(ReadOnlySpan<byte> reply)
-        {
-            if (reply.Length < IntNetWire.OpenReplySize)
-            {
-                throw new SupException(SupStatus.ProtocolError, $"intnet.Open replied with {reply.Length} bytes instead of {IntNetWire.OpenReplySize}");
-            }
-
-            return new OpenReplyFields(
-                System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(reply),
-                System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(reply[8..]) != 0,
-                System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(reply[12..]),
-                System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(reply[16..]),
-                System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(reply[24..]),
-                System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(reply[32..]));
-        }
-    }
+    /// <summary>The OpenReply (<see cref="IntNetOpenReply"/>); a short one is the module's protocol error.</summary>
+    internal static IntNetOpenReply ReadOpenReply(ReadOnlySpan<byte> reply) => IntNetOpenReply.TryRead(reply)
+        ?? throw new SupException(SupStatus.ProtocolError, $"intnet.Open replied with {reply.Length} bytes instead of {IntNetOpenReply.Size}");
 }

@@ -1,3 +1,5 @@
+using SupHost.IntNet.Format;
+
 namespace SupHost.Client;
 
 /// <summary>What <see cref="SupClient.OpenIntNetInterface"/> opens: the network, its trunk, the policy flags and the ring sizes.</summary>

@@ -405,7 +405,7 @@ public sealed class SupClient : IDisposable
         try
         {
             SupReply reply = IntNet().Call("NetCreate", 0, 0, IntNetWire.OpenRequest(options, persistent, create: true), IntNetWire.OpenReplySize);
-            return IntNetInterface.OpenReplyFields.Read(reply.Payload).Created;
+            return IntNetInterface.ReadOpenReply(reply.Payload).Created;
         }
         catch (SupException ex) when (ex.Status == SupStatus.AlreadyExists)
         {

@@ -82,6 +82,36 @@ public static class IntNetBuffer
     /// <summary>The largest frame an entry can describe: its length is 24 bits.</summary>
     public const int MaxFrameSize = 0xFFFFFF;
 
+    /// <summary>Word 144 (4 bytes), the switch's state bits: <see cref="SwitchDraining"/>, <see cref="SwitchClosed"/>, <see cref="SwitchWaitsAborted"/>. Written by the switch.</summary>
+    public const int SwitchStateOffset = 144;
+
+    /// <summary>Word 148 (4 bytes): non-zero while the client sleeps (or is about to) on its receive doorbell. Written by the client.</summary>
+    public const int SleepingOffset = 148;
+
+    /// <summary>Word 152 (4 bytes), the interface's state as the switch sees it: <see cref="InterfaceActive"/>, <see cref="InterfacePromiscuous"/>, <see cref="InterfaceMacSet"/>. Written by the switch.</summary>
+    public const int InterfaceStateOffset = 152;
+
+    /// <summary>Bytes 160 to 165: the interface's MAC as the switch sees it (learned or set). Written by the switch.</summary>
+    public const int MacOffset = 160;
+
+    /// <summary>Word 144 bit 0: the switch is draining the send ring and looks again before it sleeps (a send need not ring).</summary>
+    public const uint SwitchDraining = 1u << 0;
+
+    /// <summary>Word 144 bit 1: the interface is closed; nothing more is switched to or from it.</summary>
+    public const uint SwitchClosed = 1u << 1;
+
+    /// <summary>Word 144 bit 2: AbortWait with "no more waits": every wait ends at once from now on.</summary>
+    public const uint SwitchWaitsAborted = 1u << 2;
+
+    /// <summary>Word 152 bit 0: the interface is active.</summary>
+    public const uint InterfaceActive = 1u << 0;
+
+    /// <summary>Word 152 bit 1: the interface is promiscuous (requested and allowed by policy).</summary>
+    public const uint InterfacePromiscuous = 1u << 1;
+
+    /// <summary>Word 152 bit 2: the MAC was set (it is no longer learned).</summary>
+    public const uint InterfaceMacSet = 1u << 2;
+
     /// <summary>The smallest ring data size; smaller requests are raised to it.</summary>
     public const int MinRingSize = 32;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SupHost.IntNet.Format;
 using SupHost.Protocol;
 using Supctl.Commands;
 

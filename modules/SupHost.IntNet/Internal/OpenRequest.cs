@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using SupHost.IntNet.Format;
 
 namespace SupHost.IntNet.Internal;
 
@@ -9,18 +10,18 @@ namespace SupHost.IntNet.Internal;
 /// </summary>
 internal sealed record OpenRequest(OpenFlags Flags, TrunkType Trunk, int ReceiveSize, int SendSize, bool Persistent, string Network, string TrunkName, bool NoGso = false)
 {
-    public const int Size = 216;
-    public const int Version = 1;
+    public const int Size = IntNetOpenRequest.Size;
+    public const uint Version = IntNetOpenRequest.Version;
     public const int DefaultReceiveSize = 325_632;
     public const int DefaultSendSize = 196_608;
-    public const uint PersistentBit = 1u << 31;
+    public const uint PersistentBit = IntNetOpenRequest.PersistentBit;
 
     /// <summary>Open's reserved bit 0: the interface takes no GSO frames (the switch segments them for it).</summary>
-    public const uint NoGsoBit = 1u;
-    private const int NameOffset = 24;
-    private const int NameField = 128;
-    private const int TrunkOffset = 152;
-    private const int TrunkField = 64;
+    public const uint NoGsoBit = IntNetOpenRequest.NoGsoBit;
+    private const int NameOffset = IntNetOpenRequest.NetworkOffset;
+    private const int NameField = IntNetOpenRequest.NetworkFieldSize;
+    private const int TrunkOffset = IntNetOpenRequest.TrunkNameOffset;
+    private const int TrunkField = IntNetOpenRequest.TrunkNameFieldSize;
 
     private static readonly UTF8Encoding s_strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -39,30 +40,30 @@ internal sealed record OpenRequest(OpenFlags Flags, TrunkType Trunk, int Receive
             return (-2, $"request version {version}; this switch speaks {Version}");
         }
 
-        var flags = (OpenFlags)BinaryPrimitives.ReadUInt32LittleEndian(input[4..]);
+        var flags = (OpenFlags)BinaryPrimitives.ReadUInt32LittleEndian(input[IntNetOpenRequest.FlagsOffset..]);
         if (Policy.Validate(flags) is string badFlags)
         {
             return (-2, badFlags);
         }
 
-        uint trunkValue = BinaryPrimitives.ReadUInt32LittleEndian(input[8..]);
+        uint trunkValue = BinaryPrimitives.ReadUInt32LittleEndian(input[IntNetOpenRequest.TrunkTypeOffset..]);
         if (trunkValue is < (uint)TrunkType.None or > (uint)TrunkType.SrvNat)
         {
             return (-2, $"trunk type {trunkValue} is not one of 1 (None) to 5 (SrvNat)");
         }
 
         var trunk = (TrunkType)trunkValue;
-        if (RingSize(BinaryPrimitives.ReadUInt32LittleEndian(input[12..]), DefaultReceiveSize, maxRingSize, "receive", out int receive) is string badReceive && !create)
+        if (RingSize(BinaryPrimitives.ReadUInt32LittleEndian(input[IntNetOpenRequest.ReceiveSizeOffset..]), DefaultReceiveSize, maxRingSize, "receive", out int receive) is string badReceive && !create)
         {
             return (-2, badReceive);
         }
 
-        if (RingSize(BinaryPrimitives.ReadUInt32LittleEndian(input[16..]), DefaultSendSize, maxRingSize, "send", out int send) is string badSend && !create)
+        if (RingSize(BinaryPrimitives.ReadUInt32LittleEndian(input[IntNetOpenRequest.SendSizeOffset..]), DefaultSendSize, maxRingSize, "send", out int send) is string badSend && !create)
         {
             return (-2, badSend);
         }
 
-        uint reserved = BinaryPrimitives.ReadUInt32LittleEndian(input[20..]);
+        uint reserved = BinaryPrimitives.ReadUInt32LittleEndian(input[IntNetOpenRequest.ReservedOffset..]);
         uint allowed = create ? PersistentBit : NoGsoBit;
         if ((reserved & ~allowed) != 0)
         {
@@ -98,14 +99,7 @@ internal sealed record OpenRequest(OpenFlags Flags, TrunkType Trunk, int Receive
     public static byte[] Encode(OpenFlags flags, TrunkType trunk, string network, string trunkName = "", int receive = 0, int send = 0, uint reserved = 0)
     {
         byte[] bytes = new byte[Size];
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes, Version);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), (uint)flags);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), (uint)trunk);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(12), receive);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(16), send);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(20), reserved);
-        Encoding.UTF8.GetBytes(network, bytes.AsSpan(NameOffset, NameField - 1));
-        Encoding.UTF8.GetBytes(trunkName, bytes.AsSpan(TrunkOffset, TrunkField - 1));
+        IntNetOpenRequest.Write(bytes, flags, trunk, (uint)receive, (uint)send, reserved, network, trunkName);
         return bytes;
     }
 

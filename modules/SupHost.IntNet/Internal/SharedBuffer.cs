@@ -14,13 +14,13 @@ namespace SupHost.IntNet.Internal;
 /// </summary>
 internal sealed unsafe class SharedBuffer : IDisposable
 {
-    public const int FlagsOffset = 144;
-    public const int SleepingOffset = 148;
-    public const int StateOffset = 152;
-    public const int MacOffset = 160;
-    public const int Draining = 1;
-    public const int Closed = 2;
-    public const int WaitsAborted = 4;
+    public const int FlagsOffset = IntNetBuffer.SwitchStateOffset;
+    public const int SleepingOffset = IntNetBuffer.SleepingOffset;
+    public const int StateOffset = IntNetBuffer.InterfaceStateOffset;
+    public const int MacOffset = IntNetBuffer.MacOffset;
+    public const int Draining = (int)IntNetBuffer.SwitchDraining;
+    public const int Closed = (int)IntNetBuffer.SwitchClosed;
+    public const int WaitsAborted = (int)IntNetBuffer.SwitchWaitsAborted;
 
     private readonly IModuleMemoryLease _lease;
     private readonly byte* _base;
@@ -151,7 +151,7 @@ internal sealed unsafe class SharedBuffer : IDisposable
                 return;
             }
 
-            Volatile.Write(ref *(int*)(_base + StateOffset), (active ? 1 : 0) | (promiscuous ? 2 : 0) | (macSet ? 4 : 0));
+            Volatile.Write(ref *(int*)(_base + StateOffset), (int)((active ? IntNetBuffer.InterfaceActive : 0) | (promiscuous ? IntNetBuffer.InterfacePromiscuous : 0) | (macSet ? IntNetBuffer.InterfaceMacSet : 0)));
             Mac.Write(mac, new Span<byte>(_base + MacOffset, 6));
         }
     }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using SupHost.Client;
+using SupHost.IntNet.Format;
 using SupHost.Protocol;
 
 namespace Supctl.Commands;

@@ -1,7 +1,7 @@
-namespace SupHost.Client;
+namespace SupHost.IntNet.Format;
 
 /// <summary>What a network connects to besides its interfaces (the original's INTNETTRUNKTYPE).</summary>
-public enum IntNetTrunkType
+public enum IntNetTrunkType : uint
 {
     /// <summary>Not a trunk type: refused with <c>InvalidParameter</c>.</summary>
     Invalid = 0,

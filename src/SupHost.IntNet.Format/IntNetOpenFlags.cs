@@ -1,4 +1,4 @@
-namespace SupHost.Client;
+namespace SupHost.IntNet.Format;
 
 /// <summary>
 /// The policy flags of an IntNet open, bit for bit the original's <c>INTNET_OPEN_FLAGS_*</c>
