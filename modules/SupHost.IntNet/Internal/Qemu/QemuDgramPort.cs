@@ -50,9 +50,15 @@ internal sealed class QemuDgramPort(uint id, Network network, QemuDgramEndpoint 
         if (Queue.Count == 0)
         {
             int sent = SendOne(frame);
-            if (sent >= 0)
+            if (sent == 1)
             {
-                return sent == 1;
+                Counters.Out(frame.Length);
+                return true;
+            }
+
+            if (sent == 0)
+            {
+                return false;
             }
         }
 
@@ -61,6 +67,7 @@ internal sealed class QemuDgramPort(uint id, Network network, QemuDgramEndpoint 
             return false;
         }
 
+        Counters.Out(frame.Length);
         if (!_retrying)
         {
             _retrying = true;

@@ -14,6 +14,10 @@ internal static class QemuListing
         json.WriteString("connected", port.Connected.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture));
         json.WriteNumber("queuedBytes", port.Queued);
         json.WriteNumber("queueBytes", port.QueueCapacity);
+        if (port is QemuStreamPort stream)
+        {
+            json.WriteNumber("partialBytes", stream.Partial);
+        }
     }
 
     /// <summary>"qemu": the network's back-ends, each with its counters.</summary>

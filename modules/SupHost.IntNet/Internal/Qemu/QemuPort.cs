@@ -73,10 +73,9 @@ internal abstract class QemuPort(uint id, Network network, QemuEndpoint endpoint
             }
         }
 
-        Counters.Out(frame.Length);
         return true;
     }
 
-    /// <summary>Writes or queues one frame (under the write lock); false when it is lost.</summary>
+    /// <summary>Writes or queues one frame (under the write lock) and counts it out (before the peer can see it); false when it is lost.</summary>
     protected abstract bool Send(ReadOnlySpan<byte> frame);
 }

@@ -78,6 +78,7 @@ internal sealed class QemuStreamPort : QemuPort, IQemuWaiter
             return false;
         }
 
+        Counters.Out(frame.Length);
         if (!_writeWaiting)
         {
             Flush();
