@@ -12,6 +12,7 @@ var scenarios = new Dictionary<string, (string Description, Func<int, List<Measu
     ["gip"] = ("ns per GIP clock read next to clock_gettime(CLOCK_MONOTONIC) and Stopwatch; the clock's deviation from CLOCK_MONOTONIC over 60 s", GipScenario.Run),
     ["stress"] = ("the lock-out and exhaustion attempts of issue 9 (idle floods, oversized datagrams, one uid taking every page) with numbers; needs root", StressScenario.Run),
     ["load-cycle"] = ("module open+init+term+unload cycles per second next to a raw in-process load context cycle", LoadCycleScenario.Run),
+    ["intnet-qemu"] = ("iperf3 TCP between two QEMU guests through an IntNet network's stream ports next to the same guests linked directly by -netdev stream; needs root and qemu-system-x86", QemuScenario.Run),
     ["gso"] = ("MB/s of the Internet checksum and of cutting a 64 KiB TCP super-frame into 1448-byte segments next to a memcpy of the same bytes", GsoScenario.Run),
 };
 

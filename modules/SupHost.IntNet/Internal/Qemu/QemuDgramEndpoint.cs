@@ -94,7 +94,13 @@ internal sealed class QemuDgramEndpoint(Network network, QemuEndpointOptions opt
             ReadOnlySpan<byte> frame = _datagram.AsSpan(0, length);
             peer.Counters.In(length);
             _ = Network.Switch(peer, TrunkDirection.None, frame, Format.FrameType.Frame, context);
+            if ((i & 15) == 15)
+            {
+                QemuLoop.FlushDeferred();
+            }
         }
+
+        QemuLoop.FlushDeferred();
     }
 
     public override void Tick(long now)

@@ -19,6 +19,10 @@ internal sealed class QemuLoop : IDisposable
     private readonly IModuleReadiness _readiness;
     private readonly IModuleIoHandle _control;
     private readonly SwitchContextPool _contexts;
+    /// <summary>The loop thread's stream ports with writes deferred to the end of a read (null on other threads).</summary>
+    [ThreadStatic]
+    private static List<QemuStreamPort>? t_deferred;
+
     private readonly ConcurrentDictionary<ulong, IQemuWaiter> _waiters = new();
     private readonly ConcurrentDictionary<QemuEndpoint, byte> _endpoints = new();
     private readonly ConcurrentQueue<QemuDgramPort> _retries = new();
@@ -95,6 +99,36 @@ internal sealed class QemuLoop : IDisposable
 
     public void Wake() => _ = _control.Signal();
 
+    /// <summary>On the loop's thread: notes a port whose write waits for <see cref="FlushDeferred"/> (true); elsewhere false.</summary>
+    public static bool Defer(QemuStreamPort port)
+    {
+        List<QemuStreamPort>? deferred = t_deferred;
+        if (deferred is null)
+        {
+            return false;
+        }
+
+        deferred.Add(port);
+        return true;
+    }
+
+    /// <summary>On the loop's thread: writes every deferred port's queue.</summary>
+    public static void FlushDeferred()
+    {
+        List<QemuStreamPort>? deferred = t_deferred;
+        if (deferred is null || deferred.Count == 0)
+        {
+            return;
+        }
+
+        foreach (QemuStreamPort port in deferred)
+        {
+            port.FlushDeferred();
+        }
+
+        deferred.Clear();
+    }
+
     /// <summary>Closes a port once, from any thread: out of its network and its endpoint, its connection ended.</summary>
     public void Close(QemuPort port, string reason, ModuleLogLevel level)
     {
@@ -128,6 +162,7 @@ internal sealed class QemuLoop : IDisposable
         SwitchContext context = _contexts.Rent();
         long nextTick = Environment.TickCount64 + TickMilliseconds;
         int backoff = 1;
+        t_deferred = new List<QemuStreamPort>(16);
         try
         {
             while (!stop.IsCancellationRequested)
@@ -154,6 +189,7 @@ internal sealed class QemuLoop : IDisposable
                     }
                 }
 
+                FlushDeferred();
                 context.Flush();
                 while (_retries.TryDequeue(out QemuDgramPort? port))
                 {
@@ -178,12 +214,15 @@ internal sealed class QemuLoop : IDisposable
                         endpoint.Tick(now);
                     }
 
+                    FlushDeferred();
                     context.Flush();
                 }
             }
         }
         finally
         {
+            FlushDeferred();
+            t_deferred = null;
             _contexts.Return(context);
         }
     }
