@@ -166,9 +166,26 @@ public sealed partial class IntNetModule
             return (-22, "the network name or the path is not valid UTF-8");
         }
 
-        if (path[0] != '/' || path.Contains('\0', StringComparison.Ordinal))
+        int tcpPort = -1;
+        if (path.StartsWith(QemuEndpointOptions.TcpPrefix, StringComparison.Ordinal))
         {
-            return (-22, $"the path '{path.Replace("\0", "\\0", StringComparison.Ordinal)}' must be absolute and hold no NUL");
+            // Loopback only: tcp:PORT or tcp:127.0.0.1:PORT, for the streams.
+            string port = path[QemuEndpointOptions.TcpPrefix.Length..];
+            port = port.StartsWith("127.0.0.1:", StringComparison.Ordinal) ? port["127.0.0.1:".Length..] : port;
+            if (!int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out tcpPort) || tcpPort > 65535
+                || (tcpPort == 0 && kind != 1))
+            {
+                return (-22, $"'{path}': a TCP address is tcp:PORT or tcp:127.0.0.1:PORT (the loopback only; port 1 to 65535, or 0 for a listener)");
+            }
+
+            if (kind == 3)
+            {
+                return (-2, $"'{path}': datagram back-ends are Unix paths only");
+            }
+        }
+        else if (path[0] != '/' || path.Contains('\0', StringComparison.Ordinal))
+        {
+            return (-22, $"the path '{path.Replace("\0", "\\0", StringComparison.Ordinal)}' must be absolute and hold no NUL, or be tcp:PORT");
         }
 
         options = new QemuEndpointOptions(
@@ -176,7 +193,7 @@ public sealed partial class IntNetModule
             path,
             queue == 0 ? QemuEndpointOptions.DefaultQueueBytes : (int)queue,
             peers == 0 ? QemuEndpointOptions.DefaultMaxPeers : (int)peers,
-            idle == 0 ? QemuEndpointOptions.DefaultIdleMilliseconds : (int)idle);
+            idle == 0 ? QemuEndpointOptions.DefaultIdleMilliseconds : (int)idle) { TcpPort = tcpPort };
         return null;
     }
 

@@ -170,12 +170,15 @@ public sealed class QemuIntNetGuestTests(DaemonFixture fixture, ITestOutputHelpe
         string stream = Path.Combine(_directory, "stream.sock");
         string dgram = Path.Combine(_directory, "dgram.sock");
         string local = Path.Combine(_directory, "client.sock");
-        string name = Create("--stream", stream, "--dgram", dgram, "--max-peers", "8");
+        // The server guest comes over TCP on the loopback; the hostile stream peers over the Unix path.
+        string name = Create("--stream", stream, "--stream", "tcp:0", "--dgram", dgram, "--max-peers", "8");
         using SupClient client = fixture.Daemon.Connect();
+        string tcp = Show(client, name).GetProperty("qemu").EnumerateArray().Select(e => e.GetProperty("path").GetString()!).Single(p => p.StartsWith("tcp:", StringComparison.Ordinal));
+        string port = tcp[(tcp.LastIndexOf(':') + 1)..];
         using (QemuGuest server = Start(new QemuGuestOptions
         {
             Name = "server",
-            Netdev = $"stream,server=off,addr.type=unix,addr.path={stream}",
+            Netdev = $"stream,server=off,addr.type=inet,addr.host=127.0.0.1,addr.port={port}",
             Mac = "52:54:00:5e:03:02",
             Address = "10.0.5.2/24",
             Command = "sleep 3600",
@@ -235,9 +238,17 @@ public sealed class QemuIntNetGuestTests(DaemonFixture fixture, ITestOutputHelpe
             Assert.Equal(0, guest.WaitForExit(s_run));
             output.WriteLine($"--- client:\n{guest.Output}\n{Show(client, name)}");
             AssertPings(guest.Output, "10.0.5.2", 40);
-            Assert.Equal(3, Count(client, name, "stream-listen", "badLength"));
-            Poll.Until(() => Count(client, name, "stream-listen", "truncated") == 1, "the cut frame counted");
+            Assert.Equal(3, Count(client, name, "stream-listen", "badLength", stream));
+            Poll.Until(() => Count(client, name, "stream-listen", "truncated", stream) == 1, "the cut frame counted");
             Assert.Equal(2, Count(client, name, "dgram", "badLength"));
+
+            // The server's port came over TCP, and its counters are clean.
+            JsonElement overTcp = Endpoint(client, name, "stream-listen", tcp);
+            Assert.Equal(1, overTcp.GetProperty("counters").GetProperty("connections").GetInt64());
+            Assert.Equal(0, overTcp.GetProperty("counters").GetProperty("badLength").GetInt64());
+            JsonElement serverPort = Show(client, name).GetProperty("ports").EnumerateArray().Single(p => p.TryGetProperty("endpoint", out JsonElement e) && e.GetString() == tcp);
+            Assert.Equal("52:54:00:5e:03:02", serverPort.GetProperty("mac").GetString());
+            Assert.True(serverPort.GetProperty("counters").GetProperty("framesOut").GetInt64() >= 40, serverPort.ToString());
         }
 
         AssertGone();
@@ -268,11 +279,11 @@ public sealed class QemuIntNetGuestTests(DaemonFixture fixture, ITestOutputHelpe
 
     private static JsonElement Show(SupClient client, string name) => JsonDocument.Parse(client.ShowIntNetNetwork(name)).RootElement.Clone();
 
-    private static JsonElement Endpoint(SupClient client, string name, string kind) =>
-        Show(client, name).GetProperty("qemu").EnumerateArray().Single(e => e.GetProperty("kind").GetString() == kind);
+    private static JsonElement Endpoint(SupClient client, string name, string kind, string? path = null) =>
+        Show(client, name).GetProperty("qemu").EnumerateArray().Single(e => e.GetProperty("kind").GetString() == kind && (path is null || e.GetProperty("path").GetString() == path));
 
-    private static long Count(SupClient client, string name, string kind, string counter) =>
-        Endpoint(client, name, kind).GetProperty("counters").GetProperty(counter).GetInt64();
+    private static long Count(SupClient client, string name, string kind, string counter, string? path = null) =>
+        Endpoint(client, name, kind, path).GetProperty("counters").GetProperty(counter).GetInt64();
 
     private QemuGuest Start(QemuGuestOptions options)
     {

@@ -1,6 +1,9 @@
 using System.Buffers.Binary;
+using System.Globalization;
+using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using SupHost.Client;
 using SupHost.Protocol;
 
@@ -323,6 +326,55 @@ public sealed class QemuPortTests(DaemonFixture fixture) : IClassFixture<DaemonF
 
         Assert.Equal(2, Count(client, name, "connections"));
         Delete(name);
+    }
+
+    [Fact]
+    public void Stream_back_ends_on_loopback_tcp_listen_and_connect()
+    {
+        string name = Create("--stream", "tcp:0");
+        using SupClient client = fixture.Daemon.Connect();
+        using IntNetInterface port = client.OpenIntNetInterface(new IntNetOpenOptions { Network = name });
+        port.SetActive(true);
+        string address = Endpoint(client, name).GetProperty("path").GetString()!;
+        Match bound = Regex.Match(address, @"^tcp:127\.0\.0\.1:(?<port>\d+)$", RegexOptions.ExplicitCapture, TimeSpan.FromSeconds(1));
+        Assert.True(bound.Success, address);
+        int listening = int.Parse(bound.Groups["port"].Value, CultureInfo.InvariantCulture);
+        Assert.NotEqual(0, listening);
+        byte[] received = new byte[70_000];
+        using (var guest = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            guest.Connect(IPAddress.Loopback, listening);
+            WaitForPorts(client, name, "qemu-stream", 1);
+            byte[] frame = QemuPeer.Frame(s_broadcast, s_guestA, 1514, 1);
+            guest.Send(QemuPeer.Framed(frame));
+            Assert.Equal(frame, received[..port.Receive(received, s_wait)]);
+            byte[] reply = QemuPeer.Frame(s_guestA, s_client, 900, 2);
+            port.Send(reply);
+            Assert.Equal(reply, QemuPeer.ReadFrame(guest, s_wait));
+        }
+
+        // The network connects to a listener on the loopback, as to a QEMU with server=on.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        int target = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        string connecting = Create("--stream-connect", $"tcp:{target}");
+        using IntNetInterface other = client.OpenIntNetInterface(new IntNetOpenOptions { Network = connecting });
+        other.SetActive(true);
+        Assert.True(listener.Poll(s_wait, SelectMode.SelectRead), "the network did not connect");
+        using Socket accepted = listener.Accept();
+        Poll.Until(() => Endpoint(client, connecting).GetProperty("state").GetString() == "connected", "connected over TCP");
+        Assert.Equal($"tcp:127.0.0.1:{target}", Endpoint(client, connecting).GetProperty("path").GetString());
+        byte[] over = QemuPeer.Frame(s_broadcast, s_guestB, 3000, 3);
+        accepted.Send(QemuPeer.Framed(over));
+        Assert.Equal(over, received[..other.Receive(received, s_wait)]);
+
+        // Only the loopback, and no TCP for datagrams.
+        Assert.Equal(SupStatus.InvalidName, Assert.Throws<SupException>(() => client.AddIntNetQemu(name, new IntNetQemuOptions { Kind = IntNetQemuKind.StreamConnect, Path = "tcp:10.0.0.1:80" })).Status);
+        Assert.Equal(SupStatus.InvalidParameter, Assert.Throws<SupException>(() => client.AddIntNetQemu(name, new IntNetQemuOptions { Kind = IntNetQemuKind.Datagram, Path = "tcp:4000" })).Status);
+        Delete(name);
+        Delete(connecting);
+        Assert.True(QemuPeer.Ended(accepted, s_wait), "the connection outlived its network");
     }
 
     [Fact]

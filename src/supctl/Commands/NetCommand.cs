@@ -22,8 +22,8 @@ internal static class NetCommand
     public static readonly Option<string[]> Fixed = new("--fixed") { Description = "Policies later opens may not change: access, promiscuous, trunk, interface (repeat or separate with commas).", AllowMultipleArgumentsPerToken = true };
     public static readonly Option<string?> RawFlags = new("--flags") { Description = "Further INTNET_OPEN_FLAGS_* bits, in hexadecimal (0x...), or'ed in." };
 
-    public static readonly Option<string[]> QemuStream = new("--stream") { HelpName = "PATH", Description = "Listen on the Unix path for QEMU guests (-netdev stream,server=off,addr.type=unix,addr.path=PATH); each connection a port. Repeatable." };
-    public static readonly Option<string[]> QemuStreamConnect = new("--stream-connect") { HelpName = "PATH", Description = "Connect to a QEMU listening on the Unix path (-netdev stream,server=on), again whenever it is not connected. Repeatable." };
+    public static readonly Option<string[]> QemuStream = new("--stream") { HelpName = "PATH", Description = "Listen on the Unix path (or tcp:PORT on 127.0.0.1; 0 picks one) for QEMU guests (-netdev stream,server=off,addr.type=unix,addr.path=PATH); each connection a port. Repeatable." };
+    public static readonly Option<string[]> QemuStreamConnect = new("--stream-connect") { HelpName = "PATH", Description = "Connect to a QEMU listening on the Unix path or tcp:PORT on 127.0.0.1 (-netdev stream,server=on), again whenever it is not connected. Repeatable." };
     public static readonly Option<string[]> QemuDgram = new("--dgram") { HelpName = "PATH", Description = "Bind the Unix datagram path for QEMU guests (-netdev dgram,...,remote.path=PATH); each source path a port. Repeatable." };
     public static readonly Option<int> QemuMaxPeers = new("--max-peers") { HelpName = "N", Description = "The most connections or datagram peers of each QEMU back-end (default 64, at most 1024)." };
     public static readonly Option<double> QemuIdle = new("--dgram-idle") { HelpName = "SECONDS", Description = "Forget a datagram peer after this long without a frame from it (default 60)." };
@@ -112,7 +112,7 @@ internal static class NetCommand
         {
             foreach (string path in parse.GetValue(option) ?? [])
             {
-                backEnds.Add(new IntNetQemuOptions { Kind = kind, Path = Path.GetFullPath(path), MaxPeers = peers, IdleTime = TimeSpan.FromSeconds(idle), QueueBytes = queue });
+                backEnds.Add(new IntNetQemuOptions { Kind = kind, Path = path.StartsWith("tcp:", StringComparison.Ordinal) ? path : Path.GetFullPath(path), MaxPeers = peers, IdleTime = TimeSpan.FromSeconds(idle), QueueBytes = queue });
             }
         }
 

@@ -17,7 +17,8 @@ internal abstract class QemuEndpoint(Network network, QemuEndpointOptions option
 
     public QemuEndpointOptions Options { get; } = options;
 
-    public string Path => Options.Path;
+    /// <summary>The Unix path, or <c>tcp:127.0.0.1:PORT</c> (a TCP listener's port once bound).</summary>
+    public string Path { get; protected set; } = options.Path;
 
     public QemuEndpointCounters Counters { get; } = new();
 

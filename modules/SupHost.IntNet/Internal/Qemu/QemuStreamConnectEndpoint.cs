@@ -22,6 +22,16 @@ internal sealed class QemuStreamConnectEndpoint(Network network, QemuEndpointOpt
     public override int Open(IModuleIo io, out string? message)
     {
         // Nothing to make: the loop's ticks connect. A path that cannot be a socket's is refused by the first Connect.
+        if (Options.IsTcp)
+        {
+            Path = $"{QemuEndpointOptions.TcpPrefix}127.0.0.1:{Options.TcpPort}";
+            if (io is not IModuleTcpIo)
+            {
+                message = "this daemon offers no TCP (IModuleTcpIo)";
+                return -2;
+            }
+        }
+
         message = null;
         return 0;
     }
@@ -34,7 +44,10 @@ internal sealed class QemuStreamConnectEndpoint(Network network, QemuEndpointOpt
             return;
         }
 
-        int status = io.Connect(IoSocketType.Stream, Path, out IModuleIoHandle? socket);
+        IModuleIoHandle? socket;
+        int status = Options.IsTcp
+            ? ((IModuleTcpIo)io).ConnectTcp(Options.TcpPort, out socket)
+            : io.Connect(IoSocketType.Stream, Path, out socket);
         if (status != 0)
         {
             Volatile.Write(ref _lastError, $"status {status}: {io.LastError}");

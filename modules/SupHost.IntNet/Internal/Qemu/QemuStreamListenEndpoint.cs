@@ -15,7 +15,26 @@ internal sealed class QemuStreamListenEndpoint(Network network, QemuEndpointOpti
 
     public override int Open(IModuleIo io, out string? message)
     {
-        int status = io.Listen(IoSocketType.Stream, Path, Backlog, out _listener);
+        int status;
+        if (Options.IsTcp)
+        {
+            if (io is not IModuleTcpIo tcp)
+            {
+                message = "this daemon offers no TCP (IModuleTcpIo)";
+                return -2;
+            }
+
+            status = tcp.ListenTcp(Options.TcpPort, Backlog, out _listener, out int bound);
+            if (status == 0)
+            {
+                Path = $"{QemuEndpointOptions.TcpPrefix}127.0.0.1:{bound}";
+            }
+        }
+        else
+        {
+            status = io.Listen(IoSocketType.Stream, Path, Backlog, out _listener);
+        }
+
         message = status == 0 ? null : io.LastError;
         if (status == 0)
         {

@@ -257,7 +257,7 @@ internal sealed class ModuleIoHandle : IModuleDatagramSocket
     public int Accept(out IModuleIoHandle? connection)
     {
         connection = null;
-        if (Kind != IoHandleKind.UnixListener)
+        if (Kind is not (IoHandleKind.UnixListener or IoHandleKind.TcpListener))
         {
             return WrongKind("Accept", IoHandleKind.UnixListener);
         }
