@@ -26,9 +26,6 @@ public static partial class Libc
         public fixed byte sin_zero[8];
     }
 
-    [LibraryImport(LibraryName, EntryPoint = "connect", SetLastError = true)]
-    private static unsafe partial int connectInet(int fd, sockaddr_in* addr, uint len);
-
     [LibraryImport(LibraryName, EntryPoint = "getsockname", SetLastError = true)]
     private static unsafe partial int getsockname(int fd, sockaddr_in* addr, uint* len);
 
@@ -85,7 +82,7 @@ public static partial class Libc
         var fd = new SafeFd(raw);
         sockaddr_in address = LoopbackAddress(port);
         Errno errno = Errno.None;
-        while (connectInet(raw, &address, (uint)sizeof(sockaddr_in)) != 0)
+        while (connect(raw, &address, (uint)sizeof(sockaddr_in)) != 0)
         {
             errno = (Errno)Marshal.GetLastPInvokeError();
             if (errno != Errno.EINTR)
