@@ -15,7 +15,8 @@ internal static class Affinity
     {
         var start = new ProcessStartInfo("taskset") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(cpu.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // A negative CPU: every CPU (the process floats).
+        start.ArgumentList.Add(cpu < 0 ? $"0-{Environment.ProcessorCount - 1}" : cpu.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add(file);
         foreach (string arg in args)
         {

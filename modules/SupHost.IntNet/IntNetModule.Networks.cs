@@ -270,6 +270,7 @@ public sealed partial class IntNetModule
     /// <summary>Ends a network that was taken out of the registry: its ports and captures closed, its trunk disconnected, its object released.</summary>
     private void Teardown(Network network)
     {
+        CloseQemu(network);
         foreach (Port port in network.Ports)
         {
             if (port is InterfacePort client)

@@ -67,6 +67,7 @@ public sealed partial class IntNetModule : ISupModule
             Teardown(network);
         }
 
+        StopQemu();
         foreach (SwitchWorker worker in _workers)
         {
             worker.Dispose();

@@ -23,4 +23,10 @@ public enum IoHandleKind
 
     /// <summary>A listening Unix stream socket; readable when a connection waits for <see cref="IModuleIoHandle.Accept"/>.</summary>
     UnixListener = 6,
+
+    /// <summary>A connected TCP socket on the loopback address (<see cref="IModuleTcpIo"/>).</summary>
+    TcpStream = 7,
+
+    /// <summary>A listening TCP socket on the loopback address; readable when a connection waits for <see cref="IModuleIoHandle.Accept"/>.</summary>
+    TcpListener = 8,
 }

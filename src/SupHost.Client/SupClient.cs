@@ -429,7 +429,7 @@ public sealed class SupClient : IDisposable
     public IntNetCapture StartIntNetCapture(string network, int snapLength = 0) => IntNetCapture.Start(IntNet(), network, snapLength);
 
     /// <summary>The intnet module, opened once for this session and kept until it ends.</summary>
-    private IntNetModule IntNet()
+    internal IntNetModule IntNet()
     {
         IntNetModule? module = Volatile.Read(ref _intnet);
         if (module is not null)

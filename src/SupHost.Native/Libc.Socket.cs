@@ -111,7 +111,7 @@ public static partial class Libc
     private static unsafe partial int bind(int fd, void* addr, uint len);
 
     [LibraryImport(LibraryName, EntryPoint = "connect", SetLastError = true)]
-    private static unsafe partial int connect(int fd, sockaddr_un* addr, uint len);
+    private static unsafe partial int connect(int fd, void* addr, uint len);
 
     [LibraryImport(LibraryName, EntryPoint = "listen", SetLastError = true)]
     private static partial int listen(int fd, int backlog);

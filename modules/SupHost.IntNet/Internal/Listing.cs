@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using SupHost.IntNet.Internal.Qemu;
 
 namespace SupHost.IntNet.Internal;
 
@@ -63,6 +64,10 @@ internal static class Listing
                 json.WriteNumber("sessionId", client.Session.Id);
                 json.WriteNumber("processId", client.Session.ProcessId);
             }
+            else if (port is QemuPort qemu)
+            {
+                QemuListing.WritePort(json, qemu);
+            }
 
             json.WriteString("mac", IntNet.Mac.Format(port.Mac));
             json.WriteBoolean("macSet", port.MacSet);
@@ -93,6 +98,7 @@ internal static class Listing
             json.WriteNull("trunk");
         }
 
+        QemuListing.WriteEndpoints(json, network);
         NetworkCounters counters = network.Counters;
         json.WriteStartObject("counters");
         json.WriteNumber("switched", counters.Switched);

@@ -1,5 +1,6 @@
 using SupHost.Abi;
 using SupHost.IntNet.Format;
+using SupHost.IntNet.Internal.Qemu;
 
 namespace SupHost.IntNet.Internal;
 
@@ -54,6 +55,9 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
         get => Volatile.Read(ref _trunk);
         set => Volatile.Write(ref _trunk, value);
     }
+
+    /// <summary>Its QEMU back-ends (NetQemuAdd; replaced whole under the module's lock).</summary>
+    public QemuEndpoint[] QemuEndpoints { get; set; } = [];
 
     public bool PromiscuousClientsAllowed => (Flags & OpenFlags.PromiscAllowClients) != OpenFlags.None;
 

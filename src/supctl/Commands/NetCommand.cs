@@ -23,6 +23,13 @@ internal static class NetCommand
     public static readonly Option<string[]> Fixed = new("--fixed") { Description = "Policies later opens may not change: access, promiscuous, trunk, interface (repeat or separate with commas).", AllowMultipleArgumentsPerToken = true };
     public static readonly Option<string?> RawFlags = new("--flags") { Description = "Further INTNET_OPEN_FLAGS_* bits, in hexadecimal (0x...), or'ed in." };
 
+    public static readonly Option<string[]> QemuStream = new("--stream") { HelpName = "PATH", Description = "Listen on the Unix path (or tcp:PORT on 127.0.0.1; 0 picks one) for QEMU guests (-netdev stream,server=off,addr.type=unix,addr.path=PATH); each connection a port. Repeatable." };
+    public static readonly Option<string[]> QemuStreamConnect = new("--stream-connect") { HelpName = "PATH", Description = "Connect to a QEMU listening on the Unix path or tcp:PORT on 127.0.0.1 (-netdev stream,server=on), again whenever it is not connected. Repeatable." };
+    public static readonly Option<string[]> QemuDgram = new("--dgram") { HelpName = "PATH", Description = "Bind the Unix datagram path for QEMU guests (-netdev dgram,...,remote.path=PATH); each source path a port. Repeatable." };
+    public static readonly Option<int> QemuMaxPeers = new("--max-peers") { HelpName = "N", Description = "The most connections or datagram peers of each QEMU back-end (default 64, at most 1024)." };
+    public static readonly Option<double> QemuIdle = new("--dgram-idle") { HelpName = "SECONDS", Description = "Forget a datagram peer after this long without a frame from it (default 60)." };
+    public static readonly Option<int> QemuQueue = new("--qemu-queue") { HelpName = "BYTES", Description = "What each QEMU port holds for a guest that does not read, before frames are dropped (default 262144)." };
+
     public static readonly Option<string?> CaptureFile = new("-w") { HelpName = "FILE|-", Description = "Write the frames to FILE (pcap or pcapng), or to standard output with '-'; without it, print one line per frame." };
     public static readonly Option<int?> CaptureCount = new("--count", "-c") { HelpName = "N", Description = "Stop after N frames." };
     public static readonly Option<int> CaptureSnapLength = new("--snaplen", "-s") { HelpName = "N", Description = "Keep at most N bytes of each frame (1 to 65535; default 65535).", DefaultValueFactory = _ => IntNetCapture.MaxSnapLength };
@@ -83,6 +90,43 @@ internal static class NetCommand
 
         return flags;
     }
+
+    /// <summary>The QEMU back-ends the create options ask for, in the order stream, stream-connect, dgram.</summary>
+    /// <exception cref="SupException"><see cref="SupStatus.InvalidParameter"/> for a limit out of range.</exception>
+    public static List<IntNetQemuOptions> QemuBackEnds(ParseResult parse)
+    {
+        int peers = parse.GetValue(QemuMaxPeers);
+        double idle = parse.GetValue(QemuIdle);
+        int queue = parse.GetValue(QemuQueue);
+        if (peers is < 0 or > 1024)
+        {
+            throw new SupException(SupStatus.InvalidParameter, $"--max-peers {peers}: 1 to 1024");
+        }
+
+        if (idle < 0 || idle > 86_400)
+        {
+            throw new SupException(SupStatus.InvalidParameter, $"--dgram-idle {idle.ToString(CultureInfo.InvariantCulture)}: 0.1 to 86400 seconds");
+        }
+
+        List<IntNetQemuOptions> backEnds = [];
+        foreach ((Option<string[]> option, IntNetQemuKind kind) in new[] { (QemuStream, IntNetQemuKind.StreamListen), (QemuStreamConnect, IntNetQemuKind.StreamConnect), (QemuDgram, IntNetQemuKind.Datagram) })
+        {
+            foreach (string path in parse.GetValue(option) ?? [])
+            {
+                backEnds.Add(new IntNetQemuOptions { Kind = kind, Path = path.StartsWith("tcp:", StringComparison.Ordinal) ? path : Path.GetFullPath(path), MaxPeers = peers, IdleTime = TimeSpan.FromSeconds(idle), QueueBytes = queue });
+            }
+        }
+
+        return backEnds;
+    }
+
+    private static string QemuKindName(IntNetQemuKind kind) => kind switch
+    {
+        IntNetQemuKind.StreamListen => "stream",
+        IntNetQemuKind.StreamConnect => "stream-connect",
+        IntNetQemuKind.Datagram => "dgram",
+        _ => kind.ToString(),
+    };
 
     /// <summary>The trunk type the option names.</summary>
     public static IntNetTrunkType Trunk(string? name) => name switch
@@ -181,6 +225,7 @@ internal static class NetCommand
         {
             name, TrunkType, TrunkName, Access, PromiscuousClients, PromiscuousTrunkHost, PromiscuousTrunkWire,
             TrunkHost, TrunkHostMode, TrunkWire, TrunkWireMode, SharedMacOnWire, Fixed, RawFlags,
+            QemuStream, QemuStreamConnect, QemuDgram, QemuMaxPeers, QemuIdle, QemuQueue,
         };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, async (client, token) =>
         {
@@ -191,6 +236,7 @@ internal static class NetCommand
                 TrunkName = parse.GetValue(TrunkName) ?? string.Empty,
                 Flags = Flags(parse),
             };
+            List<IntNetQemuOptions> qemu = QemuBackEnds(parse);
             bool created = await Task.Run(() => client.CreateIntNetNetwork(options, persistent: true), token).ConfigureAwait(false);
             if (!created)
             {
@@ -200,6 +246,23 @@ internal static class NetCommand
             }
 
             await Console.Out.WriteLineAsync($"network {options.Network}: created (persistent)").ConfigureAwait(false);
+            foreach (IntNetQemuOptions backEnd in qemu)
+            {
+                try
+                {
+                    await Task.Run(() => client.AddIntNetQemu(options.Network, backEnd), token).ConfigureAwait(false);
+                }
+                catch (SupException)
+                {
+                    // Nothing half made stays: the network goes with the back-end that failed.
+                    await Task.Run(() => client.DeleteIntNetNetwork(options.Network), token).ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync($"network {options.Network}: deleted again, its QEMU back-end on {backEnd.Path} failed").ConfigureAwait(false);
+                    throw;
+                }
+
+                await Console.Out.WriteLineAsync($"network {options.Network}: QEMU {QemuKindName(backEnd.Kind)} on {backEnd.Path}").ConfigureAwait(false);
+            }
+
             return ExitCodes.Ok;
         }, ct));
         return command;

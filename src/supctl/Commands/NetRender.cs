@@ -113,7 +113,33 @@ internal static class NetRender
         }
 
         text.Append(table);
+        AppendQemu(text, n);
         return text.ToString();
+    }
+
+    /// <summary>The QEMU back-ends and the peers of the QEMU ports, under the port table.</summary>
+    private static void AppendQemu(StringBuilder text, JsonElement network)
+    {
+        if (network.TryGetProperty("ports", out JsonElement ports) && ports.ValueKind == JsonValueKind.Array)
+        {
+            foreach (JsonElement port in ports.EnumerateArray().Where(p => p.TryGetProperty("peer", out _)))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"port {Text(port, "id")} peer   {Text(port, "peer")}, queued {Text(port, "queuedBytes")} of {Text(port, "queueBytes")} bytes, since {Text(port, "connected")}");
+            }
+        }
+
+        if (!network.TryGetProperty("qemu", out JsonElement qemu) || qemu.ValueKind != JsonValueKind.Array || qemu.GetArrayLength() == 0)
+        {
+            return;
+        }
+
+        text.AppendLine();
+        foreach (JsonElement e in qemu.EnumerateArray())
+        {
+            JsonElement c = e.TryGetProperty("counters", out JsonElement counters) ? counters : default;
+            string error = e.TryGetProperty("lastError", out JsonElement last) && last.ValueKind == JsonValueKind.String ? $" (last: {last.GetString()})" : string.Empty;
+            text.AppendLine(CultureInfo.InvariantCulture, $"qemu {Text(e, "kind")} {Text(e, "path")}: {Text(e, "state")}{error}, {Text(e, "ports")} ports of {Text(e, "maxPeers")}; connections {Text(c, "connections")}, refused {Text(c, "refused")}, bad length {Text(c, "badLength")}, truncated {Text(c, "truncated")}, stalled {Text(c, "stalled")}, expired {Text(c, "expired")}, send failed {Text(c, "sendFailed")}, unnamed {Text(c, "unnamed")}");
+        }
     }
 
     private static string Trunk(JsonElement network)

@@ -12,7 +12,7 @@ namespace SupHost.Driver.Internal.Modules.Io;
 /// against its descriptor budget, and closed by <see cref="Dispose"/> when the module unloads
 /// (after its workers were stopped and its Terminate ran), which also removes its TAP devices.
 /// </summary>
-internal sealed class ModuleIo : IModuleIo, IDisposable
+internal sealed class ModuleIo : IModuleIo, IModuleTcpIo, IDisposable
 {
     private const int MaxBacklog = 4096;
     private const int MinMtu = 68;
@@ -541,6 +541,54 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
         return Adopt(kind, $"unix {type} to {path}", fd!, null, out socket);
     }
 
+    public int ListenTcp(int port, int backlog, out IModuleIoHandle? listener, out int boundPort)
+    {
+        listener = null;
+        boundPort = 0;
+        if (port is < 0 or > 65535 || backlog is < 1 or > MaxBacklog)
+        {
+            return Fail(SupStatus.InvalidParameter, $"ListenTcp: port {port} (0 to 65535) or backlog {backlog} (1 to {MaxBacklog}) out of range");
+        }
+
+        if (!Reserve(1, $"a TCP listener on 127.0.0.1:{port}", out int refused))
+        {
+            return refused;
+        }
+
+        Errno errno = Libc.TryListenTcpLoopback(port, backlog, out SafeFd? fd, out boundPort);
+        if (errno != Errno.None)
+        {
+            _descriptors.Return(0, 0, 1);
+            return Fail(ErrnoStatus.IoStatusOf(errno), $"ListenTcp: listening on 127.0.0.1:{port} failed: {errno}");
+        }
+
+        return Adopt(IoHandleKind.TcpListener, $"tcp 127.0.0.1:{boundPort}", fd!, null, out listener);
+    }
+
+    public int ConnectTcp(int port, out IModuleIoHandle? socket)
+    {
+        socket = null;
+        if (port is < 1 or > 65535)
+        {
+            return Fail(SupStatus.InvalidParameter, $"ConnectTcp: port {port} is outside 1 to 65535");
+        }
+
+        if (!Reserve(1, $"a TCP connection to 127.0.0.1:{port}", out int refused))
+        {
+            return refused;
+        }
+
+        Errno errno = Libc.TryConnectTcpLoopback(port, 100, out SafeFd? fd);
+        if (errno != Errno.None)
+        {
+            _descriptors.Return(0, 0, 1);
+            SupStatus status = ErrnoStatus.IoStatusOf(errno);
+            return status == SupStatus.WouldBlock ? (int)status : Fail(status, $"ConnectTcp: connecting to 127.0.0.1:{port} failed: {errno}");
+        }
+
+        return Adopt(IoHandleKind.TcpStream, $"tcp to 127.0.0.1:{port}", fd!, null, out socket);
+    }
+
     /// <summary>Accepts one connection on <paramref name="listener"/> (<see cref="IModuleIoHandle.Accept"/>).</summary>
     public int Accept(ModuleIoHandle listener, out IModuleIoHandle? connection)
     {
@@ -567,6 +615,13 @@ internal sealed class ModuleIo : IModuleIo, IDisposable
             _descriptors.Return(0, 0, 1);
             SupStatus status = ErrnoStatus.IoStatusOf(errno);
             return status == SupStatus.WouldBlock ? (int)status : Fail(status, $"accept on {listener.Name} failed: {errno}");
+        }
+
+        if (listener.Kind == IoHandleKind.TcpListener)
+        {
+            // Frames go out when written; a failure here only costs latency.
+            _ = Libc.TrySetTcpNoDelay(fd!);
+            return Adopt(IoHandleKind.TcpStream, $"connection on {listener.Name}", fd!, null, out connection);
         }
 
         return Adopt(IoHandleKind.UnixStream, $"connection on {listener.Name}", fd!, null, out connection);

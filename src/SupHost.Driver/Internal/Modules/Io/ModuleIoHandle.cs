@@ -16,7 +16,7 @@ namespace SupHost.Driver.Internal.Modules.Io;
 /// takes its counter with RWF_NOWAIT. Closing leaves every readiness set first (EPOLL_CTL_DEL),
 /// since epoll drops a registration only when the open file goes, which the client still holds.
 /// </remarks>
-internal sealed class ModuleIoHandle : IModuleIoHandle
+internal sealed class ModuleIoHandle : IModuleDatagramSocket
 {
     private readonly ModuleIo _owner;
     private readonly string? _socketPath;
@@ -135,6 +135,56 @@ internal sealed class ModuleIoHandle : IModuleIoHandle
         }
     }
 
+    public int ReceiveFrom(Span<byte> buffer, Span<byte> source, out int sourceLength)
+    {
+        sourceLength = 0;
+        if (Kind != IoHandleKind.UnixDatagram)
+        {
+            return WrongKind("ReceiveFrom", IoHandleKind.UnixDatagram);
+        }
+
+        if (IsClosed)
+        {
+            return Closed("recvfrom");
+        }
+
+        try
+        {
+            return Result(Libc.TryReceiveFrom(Fd, buffer, source, out int received, out sourceLength), received, "recvfrom");
+        }
+        catch (ObjectDisposedException)
+        {
+            return Closed("recvfrom");
+        }
+    }
+
+    public int SendTo(ReadOnlySpan<byte> data, ReadOnlySpan<byte> destination)
+    {
+        if (Kind != IoHandleKind.UnixDatagram)
+        {
+            return WrongKind("SendTo", IoHandleKind.UnixDatagram);
+        }
+
+        if (IsClosed)
+        {
+            return Closed("sendto");
+        }
+
+        if (destination.Length is 0 or > Libc.MaxUnixPathBytes)
+        {
+            return _owner.Fail(SupStatus.InvalidName, $"sendto on {Name}: a destination of {destination.Length} bytes; 1 to {Libc.MaxUnixPathBytes} are allowed");
+        }
+
+        try
+        {
+            return Result(Libc.TrySendTo(Fd, data, destination, out int sent), sent, "sendto");
+        }
+        catch (ObjectDisposedException)
+        {
+            return Closed("sendto");
+        }
+    }
+
     public int Signal()
     {
         if (Kind != IoHandleKind.Event)
@@ -207,7 +257,7 @@ internal sealed class ModuleIoHandle : IModuleIoHandle
     public int Accept(out IModuleIoHandle? connection)
     {
         connection = null;
-        if (Kind != IoHandleKind.UnixListener)
+        if (Kind is not (IoHandleKind.UnixListener or IoHandleKind.TcpListener))
         {
             return WrongKind("Accept", IoHandleKind.UnixListener);
         }
