@@ -163,7 +163,7 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
 
         if (ends != TrunkDirection.None && trunk is not null)
         {
-            trunk.Transmit(frame, type, ends);
+            trunk.Transmit(frame, type, ends, context);
         }
 
         Capture[] captures = Captures;
