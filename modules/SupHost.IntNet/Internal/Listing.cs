@@ -63,6 +63,10 @@ internal static class Listing
                 json.WriteNumber("sessionId", client.Session.Id);
                 json.WriteNumber("processId", client.Session.ProcessId);
             }
+            else if (port is DriverPort driven)
+            {
+                json.WriteString("device", driven.Device);
+            }
 
             json.WriteString("mac", IntNet.Mac.Format(port.Mac));
             json.WriteBoolean("macSet", port.MacSet);

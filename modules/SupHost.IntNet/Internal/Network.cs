@@ -152,7 +152,7 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
         foreach (int index in context.Destinations)
         {
             Port port = ports[index];
-            if (type == FrameType.Gso && !port.Gso)
+            if (type == FrameType.Gso && !port.AcceptsGso(gso.Type))
             {
                 DeliverSegments(port, gso, ethernet, context);
                 continue;
