@@ -23,8 +23,8 @@ public sealed class Daemon : IDisposable
         RunDir = runDir;
     }
 
-    /// <summary>The modules a daemon started without a configuration holds for its whole life: the default start modules (intnet).</summary>
-    public const int StartModuleCount = 1;
+    /// <summary>The modules a daemon started without a configuration holds for its whole life: the default start modules (intnet, netadp).</summary>
+    public const int StartModuleCount = 2;
 
     public Process Process { get; }
 
