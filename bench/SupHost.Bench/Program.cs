@@ -12,6 +12,7 @@ var scenarios = new Dictionary<string, (string Description, Func<int, List<Measu
     ["gip"] = ("ns per GIP clock read next to clock_gettime(CLOCK_MONOTONIC) and Stopwatch; the clock's deviation from CLOCK_MONOTONIC over 60 s", GipScenario.Run),
     ["stress"] = ("the lock-out and exhaustion attempts of issue 9 (idle floods, oversized datagrams, one uid taking every page) with numbers; needs root", StressScenario.Run),
     ["load-cycle"] = ("module open+init+term+unload cycles per second next to a raw in-process load context cycle", LoadCycleScenario.Run),
+    ["intnet-tap"] = ("iperf3 TCP, 64-byte UDP pps and ping RTT between two namespaces through IntNet and two NetAdp TAPs next to a Linux bridge and vde_switch, with the switch's CPU time; needs root", TapScenario.Run),
     ["gso"] = ("MB/s of the Internet checksum and of cutting a 64 KiB TCP super-frame into 1448-byte segments next to a memcpy of the same bytes", GsoScenario.Run),
 };
 
