@@ -63,6 +63,23 @@ public sealed class NetAdpTests : IDisposable
     }
 
     [Fact]
+    public void An_address_changed_on_the_device_is_followed_by_the_switch()
+    {
+        string network = "netadp-" + Hex(3);
+        (string nsA, string a) = Adapter(network, "10.85.0.1/24");
+        (string nsB, string b) = Adapter(network, "10.85.0.2/24");
+        Ping(nsA, "10.85.0.2");
+
+        Assert.Equal(0, Tool.Run("ip", "-n", nsB, "link", "set", b, "address", "02:5e:00:12:34:56").ExitCode);
+        Assert.Equal(0, Tool.Run("ip", "-n", nsA, "neigh", "flush", "dev", a).ExitCode);
+        Ping(nsA, "10.85.0.2");
+        Assert.Equal("02:5e:00:12:34:56", Neighbour(nsA, a, "10.85.0.2"));
+        (_, string show, _) = Supctl("net", "show", network, "--json");
+        Assert.Contains(JsonDocument.Parse(show).RootElement.GetProperty("ports").EnumerateArray(),
+            p => p.GetProperty("device").GetString() == $"{b} in netns {nsB}" && p.GetProperty("mac").GetString() == "02:5e:00:12:34:56");
+    }
+
+    [Fact]
     public void Iperf3_tcp_and_udp_run_between_two_namespaces_and_tcp_crosses_as_gso_frames()
     {
         string network = "netadp-" + Hex(3);
