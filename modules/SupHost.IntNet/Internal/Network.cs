@@ -19,10 +19,10 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
 
     public string Name { get; } = name;
 
-    /// <summary>None, NetFlt, NetAdp or SrvNat (a network opened with WhateverNone has none).</summary>
-    public TrunkType TrunkType { get; } = trunkType;
+    /// <summary>None, NetFlt, NetAdp or SrvNat (a network opened with WhateverNone has none); NetTrunk changes it, under the module's lock.</summary>
+    public TrunkType TrunkType { get; set; } = trunkType;
 
-    public string TrunkName { get; } = trunkName;
+    public string TrunkName { get; set; } = trunkName;
 
     /// <summary>The network's policy (the original's fFlags): changes on joins, under the module's lock.</summary>
     public OpenFlags Flags { get; set; } = flags;
