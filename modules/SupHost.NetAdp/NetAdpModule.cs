@@ -27,6 +27,9 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
     public static readonly byte[] MacPrefix = [0x0a, 0x53, 0x48];
 
     private const int MaxInput = 4096;
+
+    /// <summary>The most an Add's answer takes (its names are bounded: 15, 64 and 127 bytes, escaped at most 6 times over).</summary>
+    private const int MaxAnswer = 2048;
     private const int MaxListing = 1 << 20;
     private const TapOffloads Offloads = TapOffloads.Checksum | TapOffloads.TcpSegmentation4 | TapOffloads.TcpSegmentation6 | TapOffloads.TcpSegmentationEcn;
 
@@ -76,7 +79,8 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
 
     /// <summary>
     /// Creates an adapter (uid 0 only). Input: JSON {"name", "network", "netns", "mac", "mtu"},
-    /// every field optional (at most 4096 bytes); output: the adapter as List shows it.
+    /// every field optional (at most 4096 bytes); output (at least 2048 bytes, -17 before anything
+    /// is made otherwise): the adapter as List shows it.
     /// </summary>
     [SupEntryPoint]
     public int Add(ref ModuleCall call)
@@ -84,6 +88,11 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
         if (call.Session.UserId != 0)
         {
             return call.Fail(-10, $"uid {call.Session.UserId} may not create adapters; only root may");
+        }
+
+        if (call.Output.Length < MaxAnswer)
+        {
+            return call.Fail(-17, $"the output buffer is {call.Output.Length} bytes; an adapter's answer needs up to {MaxAnswer}");
         }
 
         if (AddRequest.TryParse(call.Input, MaxInput, out AddRequest? request) is string invalid)

@@ -211,6 +211,39 @@ public sealed class NetAdpTests : IDisposable
         Assert.Equal("0a:53:48:00:00:01", JsonDocument.Parse(stdout).RootElement.GetProperty("mac").GetString());
     }
 
+    [Fact]
+    public void Hostile_add_and_remove_inputs_are_refused_with_a_status_and_the_daemon_serves_on()
+    {
+        using SupHost.Client.SupClient client = _daemon.Connect();
+        SupHost.Protocol.ModuleOpenReply open = client.OpenModule("netadp");
+        ulong add = client.GetSymbol(open.Handle, "Add");
+        ulong remove = client.GetSymbol(open.Handle, "Remove");
+        string[] inputs =
+        [
+            "{", "[]", "\"name\"", "{\"name\":1}", "{\"name\":{\"a\":1}}", "{\"mtu\":\"big\"}", "{\"mtu\":1e9}",
+            "{\"mac\":\"0a:53:48:00:00\"}", "{\"netns\":\"a/b\"}", "{\"network\":\"\"}", "{\"other\":1}", "{\"name\":\"x\"} trailing",
+            new string('x', 5000), "{\"name\":\"bad name\"}",
+        ];
+        foreach (string input in inputs)
+        {
+            SupHost.Client.SupException refused = Assert.Throws<SupHost.Client.SupException>(() => client.CallModule(add, 0, 0, System.Text.Encoding.UTF8.GetBytes(input), 4096));
+            Assert.True(refused.Status is SupHost.Protocol.SupStatus.InvalidParameter or SupHost.Protocol.SupStatus.InvalidName, $"{input}: {refused.Status} {refused.Message}");
+        }
+
+        foreach (byte[] name in new[] { Array.Empty<byte>(), "a/b"u8.ToArray(), new byte[100], [0xff, 0xfe], "nosuch0"u8.ToArray() })
+        {
+            SupHost.Client.SupException refused = Assert.Throws<SupHost.Client.SupException>(() => client.CallModule(remove, 0, 0, name, 0));
+            Assert.True(refused.Status is SupHost.Protocol.SupStatus.InvalidName or SupHost.Protocol.SupStatus.NotFound, $"{Convert.ToHexString(name)}: {refused.Status}");
+        }
+
+        // An answer that could not fit the caller's buffer is refused before anything is made.
+        string ns = Namespace();
+        SupHost.Client.SupException small = Assert.Throws<SupHost.Client.SupException>(() => client.CallModule(add, 0, 0, System.Text.Encoding.UTF8.GetBytes($$"""{"netns":"{{ns}}"}"""), 16));
+        Assert.Equal(SupHost.Protocol.SupStatus.BufferOverflow, small.Status);
+        Assert.DoesNotContain(List().GetProperty("adapters").EnumerateArray(), a => a.GetProperty("namespace").GetString() == ns);
+        client.Nop();
+    }
+
     public void Dispose()
     {
         foreach (Daemon daemon in _daemons)

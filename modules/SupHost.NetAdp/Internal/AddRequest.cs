@@ -53,6 +53,11 @@ internal sealed record AddRequest(string? Name, string? Network, string? Namespa
                 {
                     return "request: not a flat JSON object";
                 }
+
+                if (reader.Read())
+                {
+                    return "request: more after the object";
+                }
             }
             catch (JsonException ex)
             {
