@@ -11,12 +11,16 @@ internal static class Affinity
 {
     public static void PinMainThread(int cpu) => Process.GetCurrentProcess().ProcessorAffinity = 1 << cpu;
 
-    public static ProcessStartInfo Pinned(int cpu, string file, params string[] args)
+    /// <summary>A child process on one CPU; a negative CPU: on every CPU (the process floats).</summary>
+    public static ProcessStartInfo Pinned(int cpu, string file, params string[] args) =>
+        Pinned(cpu < 0 ? $"0-{Environment.ProcessorCount - 1}" : cpu.ToString(System.Globalization.CultureInfo.InvariantCulture), file, args);
+
+    /// <summary>As above, on a CPU list of taskset's ("0-1").</summary>
+    public static ProcessStartInfo Pinned(string cpus, string file, params string[] args)
     {
         var start = new ProcessStartInfo("taskset") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add("-c");
-        // A negative CPU: every CPU (the process floats).
-        start.ArgumentList.Add(cpu < 0 ? $"0-{Environment.ProcessorCount - 1}" : cpu.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(cpus);
         start.ArgumentList.Add(file);
         foreach (string arg in args)
         {

@@ -11,13 +11,19 @@ internal sealed class BenchDaemon : IDisposable
     private readonly string _dir;
 
     public BenchDaemon(int cpu)
+        : this(cpu.ToString(System.Globalization.CultureInfo.InvariantCulture))
+    {
+    }
+
+    /// <summary>Pinned to a CPU list of taskset's ("0-1": every CPU of a two-CPU machine).</summary>
+    public BenchDaemon(string cpus)
     {
         _dir = Directory.CreateTempSubdirectory("supd-bench-").FullName;
 
         // Other users (the stress scenario's peers) must reach the sockets inside: 0755.
         File.SetUnixFileMode(_dir, (UnixFileMode)0x1ed);
         RunDir = Path.Combine(_dir, "run");
-        _process = Process.Start(Affinity.Pinned(cpu, "dotnet", Path.Combine(AppContext.BaseDirectory, "supd.dll"), "--run-dir", RunDir))!;
+        _process = Process.Start(Affinity.Pinned(cpus, "dotnet", Path.Combine(AppContext.BaseDirectory, "supd.dll"), "--run-dir", RunDir))!;
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
@@ -40,6 +46,9 @@ internal sealed class BenchDaemon : IDisposable
     }
 
     public string RunDir { get; }
+
+    /// <summary>The daemon's process id (for its CPU time).</summary>
+    public int Pid => _process.Id;
 
     public SupClient Connect() => SupClient.Connect(new SupClientOptions { RunDirectory = RunDir });
 

@@ -14,6 +14,7 @@ var scenarios = new Dictionary<string, (string Description, Func<int, List<Measu
     ["load-cycle"] = ("module open+init+term+unload cycles per second next to a raw in-process load context cycle", LoadCycleScenario.Run),
     ["intnet-frames"] = ("frames/s and round-trip p50/p99 at 64, 1514 and 65535 B between two processes through IntNet next to the same processes over a bare shared ring with eventfd doorbells", IntNetFramesScenario.Run),
     ["intnet-qemu"] = ("iperf3 TCP between two QEMU guests through an IntNet network's stream ports next to the same guests linked directly by -netdev stream; needs root and qemu-system-x86", QemuScenario.Run),
+    ["intnet-tap"] = ("iperf3 TCP, 64-byte UDP pps and ping RTT between two namespaces through IntNet and two NetAdp TAPs next to a Linux bridge and vde_switch, with the switch's CPU time; needs root", TapScenario.Run),
     ["gso"] = ("MB/s of the Internet checksum and of cutting a 64 KiB TCP super-frame into 1448-byte segments next to a memcpy of the same bytes", GsoScenario.Run),
 };
 

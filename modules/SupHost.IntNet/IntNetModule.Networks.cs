@@ -277,6 +277,14 @@ public sealed partial class IntNetModule
             {
                 CloseInterface(client);
             }
+            else if (port is DriverPort driven)
+            {
+                driven.DisconnectFromSwitch();
+                lock (_lock)
+                {
+                    _ = network.Remove(driven);
+                }
+            }
         }
 
         foreach (Capture capture in network.Captures)

@@ -44,13 +44,15 @@ public sealed partial class IntNetModule : ISupModule
         _networkType = host.Objects.RegisterType("intnet-network", clientCreatable: false);
         _interfaceType = host.Objects.RegisterType("intnet-interface", clientCreatable: false);
         _captureType = host.Objects.RegisterType("intnet-capture", clientCreatable: false);
+        RegisterPortFactory();
     }
 
     /// <inheritdoc/>
     public void Terminate()
     {
         // Sessions have ended (their interfaces with them) before a module terminates; what is left
-        // are persistent networks and trunks: disconnect them so the drivers let go of this module.
+        // are persistent networks, trunks and drivers' ports: disconnect them so the drivers let go of this module.
+        DeregisterPortFactory();
         List<Network> networks;
         lock (_lock)
         {

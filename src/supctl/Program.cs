@@ -15,6 +15,7 @@ var root = new RootCommand("supctl: inspect and drive the SupHost daemon (supd).
     MemoryCommand.Create(),
     GipCommand.Create(),
     NetCommand.Create(),
+    NetAdpCommand.Create(),
 };
 
 ParseResult parse = root.Parse(args);

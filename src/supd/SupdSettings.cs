@@ -36,8 +36,8 @@ internal sealed class SupdSettings
 
     public bool AllowLockDown { get; set; } = true;
 
-    /// <summary>The start modules when the configuration names none: the IntNet switch.</summary>
-    public static readonly string[] DefaultStartModules = ["intnet"];
+    /// <summary>The start modules when the configuration names none: the IntNet switch and its host-only adapters (netadp holds nothing until an adapter is made).</summary>
+    public static readonly string[] DefaultStartModules = ["intnet", "netadp"];
 
     /// <summary>Modules loaded and pinned at start (Supd:StartModules); null: <see cref="DefaultStartModules"/>, an empty list: none.</summary>
     public string[]? StartModules { get; set; }

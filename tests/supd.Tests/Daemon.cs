@@ -23,8 +23,21 @@ public sealed class Daemon : IDisposable
         RunDir = runDir;
     }
 
-    /// <summary>The modules a daemon started without a configuration holds for its whole life: the default start modules (intnet).</summary>
-    public const int StartModuleCount = 1;
+    /// <summary>The modules a daemon started without a configuration holds for its whole life: the default start modules (intnet, netadp).</summary>
+    public const int StartModuleCount = 2;
+
+    /// <summary>The default start modules, by name.</summary>
+    public static readonly string[] StartModules = ["intnet", "netadp"];
+
+    /// <summary>
+    /// The component factories the default start modules register for their whole life: intnet's
+    /// "IntNet" (driver ports, docs/modules.md §13) and netadp's "NetAdp" (its trunk factory).
+    /// </summary>
+    public const int StartModuleFactoryCount = 2;
+
+    /// <summary>Whether a factory listed by the daemon is one of a default start module's.</summary>
+    public static bool IsStartModuleFactory(SupHost.Protocol.FactoryInfo factory) =>
+        StartModules.Any(m => string.Equals(factory.Owner, $"module {m}", StringComparison.Ordinal));
 
     public Process Process { get; }
 

@@ -31,7 +31,7 @@ public sealed class ModuleGuardTests : IDisposable
 
         Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(open.Handle));
         client.DeregisterFactory(shadow);
-        Assert.Empty(client.ListFactories());
+        Assert.DoesNotContain(client.ListFactories(), f => !Daemon.IsStartModuleFactory(f));
     }
 
     [Fact]

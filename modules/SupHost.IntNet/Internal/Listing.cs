@@ -68,6 +68,10 @@ internal static class Listing
             {
                 QemuListing.WritePort(json, qemu);
             }
+            else if (port is DriverPort driven)
+            {
+                json.WriteString("device", driven.Device);
+            }
 
             json.WriteString("mac", IntNet.Mac.Format(port.Mac));
             json.WriteBoolean("macSet", port.MacSet);

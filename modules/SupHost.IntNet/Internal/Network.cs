@@ -20,10 +20,10 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
 
     public string Name { get; } = name;
 
-    /// <summary>None, NetFlt, NetAdp or SrvNat (a network opened with WhateverNone has none).</summary>
-    public TrunkType TrunkType { get; } = trunkType;
+    /// <summary>None, NetFlt, NetAdp or SrvNat (a network opened with WhateverNone has none); NetTrunk changes it, under the module's lock.</summary>
+    public TrunkType TrunkType { get; set; } = trunkType;
 
-    public string TrunkName { get; } = trunkName;
+    public string TrunkName { get; set; } = trunkName;
 
     /// <summary>The network's policy (the original's fFlags): changes on joins, under the module's lock.</summary>
     public OpenFlags Flags { get; set; } = flags;
@@ -156,7 +156,7 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
         foreach (int index in context.Destinations)
         {
             Port port = ports[index];
-            if (type == FrameType.Gso && !port.Gso)
+            if (type == FrameType.Gso && !port.AcceptsGso(gso.Type))
             {
                 DeliverSegments(port, gso, ethernet, context);
                 continue;
@@ -167,7 +167,7 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
 
         if (ends != TrunkDirection.None && trunk is not null)
         {
-            trunk.Transmit(frame, type, ends);
+            trunk.Transmit(frame, type, ends, context);
         }
 
         Capture[] captures = Captures;

@@ -44,6 +44,9 @@ internal abstract class Port(uint id, Network network)
     /// <summary>Whether it takes GSO frames whole.</summary>
     public abstract bool Gso { get; }
 
+    /// <summary>Whether it takes GSO frames of <paramref name="type"/> whole (the others the switch cuts for it).</summary>
+    public virtual bool AcceptsGso(GsoType type) => Gso;
+
     public PortCounters Counters { get; } = new();
 
     public bool IsClosed => _closed;

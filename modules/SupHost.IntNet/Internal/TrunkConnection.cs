@@ -109,30 +109,13 @@ internal sealed class TrunkConnection(Network network, TrunkType type, string na
         }
     }
 
-    /// <summary>Sends a frame out of the trunk's ends; a GSO frame only to an end that takes its type (the others lose it for now).</summary>
-    public void Transmit(ReadOnlySpan<byte> frame, FrameType type, TrunkDirection ends)
+    /// <summary>
+    /// Sends a frame out of the trunk's ends. A GSO frame (in the switch's private copy: context,
+    /// then frame) goes whole to an end that takes its type; for the other ends it is cut into
+    /// ordinary frames in <paramref name="context"/>'s segment buffer, as the switch does for ports.
+    /// </summary>
+    public void Transmit(ReadOnlySpan<byte> frame, FrameType type, TrunkDirection ends, SwitchContext context)
     {
-        if (type == FrameType.Gso)
-        {
-            uint bit = 1u << (frame[0] & 31);
-            if ((GsoHost & bit) == 0)
-            {
-                ends &= ~TrunkDirection.Host;
-            }
-
-            if ((GsoWire & bit) == 0)
-            {
-                ends &= ~TrunkDirection.Wire;
-            }
-
-            if (ends == TrunkDirection.None)
-            {
-                // TODO(gso): segment for trunk ends that take no GSO.
-                Counters.CountLost();
-                return;
-            }
-        }
-
         ITrunkPort? trunk = Enter();
         if (trunk is null)
         {
@@ -141,13 +124,33 @@ internal sealed class TrunkConnection(Network network, TrunkType type, string na
 
         try
         {
-            if (trunk.Transmit(frame, type == FrameType.Gso ? TrunkFrameType.Gso : TrunkFrameType.Frame, ends) == 0)
+            if (type != FrameType.Gso)
             {
-                Counters.Out(frame.Length);
+                Send(trunk, frame, TrunkFrameType.Frame, ends);
+                return;
             }
-            else
+
+            uint bit = 1u << (frame[0] & 31);
+            TrunkDirection whole = ends;
+            if ((GsoHost & bit) == 0)
             {
-                Counters.CountLost();
+                whole &= ~TrunkDirection.Host;
+            }
+
+            if ((GsoWire & bit) == 0)
+            {
+                whole &= ~TrunkDirection.Wire;
+            }
+
+            if (whole != TrunkDirection.None)
+            {
+                Send(trunk, frame, TrunkFrameType.Gso, whole);
+            }
+
+            TrunkDirection cut = ends & ~whole;
+            if (cut != TrunkDirection.None)
+            {
+                SendSegments(trunk, frame, cut, context);
             }
         }
         finally
@@ -241,6 +244,37 @@ internal sealed class TrunkConnection(Network network, TrunkType type, string na
         if (ReferenceEquals(network.Trunk, this))
         {
             network.Trunk = null;
+        }
+    }
+
+    private void Send(ITrunkPort trunk, ReadOnlySpan<byte> frame, TrunkFrameType type, TrunkDirection ends)
+    {
+        if (trunk.Transmit(frame, type, ends) == 0)
+        {
+            Counters.Out(frame.Length);
+        }
+        else
+        {
+            Counters.CountLost();
+        }
+    }
+
+    /// <summary>Cuts a validated GSO entry (the switch's copy) into ordinary frames for <paramref name="ends"/>, one segment at a time.</summary>
+    private void SendSegments(ITrunkPort trunk, ReadOnlySpan<byte> entry, TrunkDirection ends, SwitchContext context)
+    {
+        GsoContext gso = GsoContext.Read(entry);
+        if (!GsoSegmenter.TryCreate(gso, entry[GsoContext.Size..], out GsoSegmenter segmenter))
+        {
+            // Validated already, from the same private copy: cannot happen; count it rather than trust it.
+            Counters.CountLost();
+            return;
+        }
+
+        Span<byte> segment = context.Segment;
+        for (int i = 0; i < segmenter.SegmentCount; i++)
+        {
+            int length = segmenter.WriteSegment(i, segment);
+            Send(trunk, segment[..length], TrunkFrameType.Frame, ends);
         }
     }
 

@@ -43,6 +43,7 @@ internal static class NetCommand
         command.Subcommands.Add(CreateNetwork());
         command.Subcommands.Add(Delete());
         command.Subcommands.Add(Capture());
+        command.Subcommands.Add(NetTrunkCommand.Create());
         return command;
     }
 
