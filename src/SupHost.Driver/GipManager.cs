@@ -25,6 +25,9 @@ public sealed unsafe class GipManager : IDisposable
     /// <summary>An error (CLOCK_MONOTONIC ahead of the clock) beyond this is corrected by a step forward instead of slewing.</summary>
     public const long StepThresholdNanoseconds = 1_000_000;
 
+    /// <summary>The updater thread's nice value.</summary>
+    private const int UpdaterNice = -10;
+
     /// <summary>An entry older than this many seconds of TSC ticks is stale for readers.</summary>
     private const ulong StaleAfterSeconds = 1;
 
@@ -434,11 +437,17 @@ public sealed unsafe class GipManager : IDisposable
 
         ulong start = e.At(tsc);
         ulong monotonicAtTsc = sampleNs + GipClock.Extrapolate(tsc - sampleTsc, nominal, 0, nominal);
-        if (step || (stale && monotonicAtTsc > start))
+        bool catchUp = false;
+        if (step)
         {
-            // Forward to CLOCK_MONOTONIC (a stale entry: readers may have returned CLOCK_MONOTONIC).
             start = Math.Max(start, monotonicAtTsc);
-            step = start > e.At(tsc);
+        }
+        else if (stale && monotonicAtTsc > start)
+        {
+            // Readers of a stale entry may have returned CLOCK_MONOTONIC: start no earlier than it
+            // (the formula went on at the nominal rate, so this is the rate's error over the pause).
+            start = monotonicAtTsc;
+            catchUp = true;
         }
 
         WriteHot(e, tsc, start, nsPerTick, slewTicks, nominal);
@@ -451,6 +460,11 @@ public sealed unsafe class GipManager : IDisposable
         if (e.Index == 0)
         {
             Volatile.Write(ref *(ulong*)(_page + GipLayout.TscHzOffset), (ulong)e.Hz);
+        }
+
+        if (catchUp)
+        {
+            *(uint*)(e.Entry + GipLayout.CpuCatchUpsOffset) += 1;
         }
 
         CountUpdate(e, step ? 1u : 0u);
@@ -546,6 +560,10 @@ public sealed unsafe class GipManager : IDisposable
 
     private void Run(ManualResetEventSlim stop)
     {
+        // The update is a few microseconds every interval, but a late one lets the clock run on an
+        // old rate: ahead of the daemon's other threads (and the machine's other work) for the CPU,
+        // as SUPDrv's timer is. Best effort: without CAP_SYS_NICE it keeps the default.
+        _ = Libc.SetThreadNice(UpdaterNice);
         if (PerCpu)
         {
             foreach (EntryState e in Updated())

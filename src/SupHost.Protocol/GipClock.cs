@@ -180,6 +180,7 @@ public sealed unsafe class GipClock
                 ErrorNs = BinaryPrimitives.ReadInt64LittleEndian(e[GipLayout.CpuErrorNsOffset..]),
                 Steps = BinaryPrimitives.ReadUInt32LittleEndian(e[GipLayout.CpuStepsOffset..]),
                 Updates = BinaryPrimitives.ReadUInt32LittleEndian(e[GipLayout.CpuUpdatesOffset..]),
+                CatchUps = BinaryPrimitives.ReadUInt32LittleEndian(e[GipLayout.CpuCatchUpsOffset..]),
             });
         }
 

@@ -35,4 +35,7 @@ public sealed record GipCpuInfo
 
     /// <summary>Updates of this entry.</summary>
     public uint Updates { get; init; }
+
+    /// <summary>Updates that found this entry stale and started it at CLOCK_MONOTONIC, later than its formula.</summary>
+    public uint CatchUps { get; init; }
 }

@@ -127,6 +127,9 @@ public static class GipLayout
     /// <summary>Within a CPU entry: u32 updates of this entry.</summary>
     public const int CpuUpdatesOffset = 108;
 
+    /// <summary>Within a CPU entry: u32 updates of a stale entry that started it at CLOCK_MONOTONIC, later than its formula.</summary>
+    public const int CpuCatchUpsOffset = 112;
+
     /// <summary>The TSC delta of a CPU that could not be measured.</summary>
     public const long DeltaNotMeasured = long.MaxValue;
 

@@ -38,6 +38,58 @@ public class TimeTests
     }
 
     [Fact]
+    public unsafe void The_ordered_TSC_stubs_read_the_same_counter_and_name_the_cpu()
+    {
+        delegate* unmanaged[SuppressGCTransition]<ulong> ordered = Libc.OrderedTscReader();
+        delegate* unmanaged[SuppressGCTransition]<uint*, ulong> withCpu = Libc.OrderedTscWithCpuReader();
+        if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
+        {
+            Assert.True(ordered == null && withCpu == null);
+            return;
+        }
+
+        // The same counter as the raw rdtsc, read in order: raw, ordered, with cpu, raw never go back.
+        delegate* unmanaged[SuppressGCTransition]<ulong> raw = Libc.TscReader();
+        Assert.True(ordered != null);
+        bool hasRdtscp = File.ReadAllLines("/proc/cpuinfo").First(l => l.StartsWith("flags", StringComparison.Ordinal)).Split(' ').Contains("rdtscp");
+        Assert.Equal(hasRdtscp, withCpu != null);
+        if (!hasRdtscp)
+        {
+            return;
+        }
+
+        for (int i = 0; i < 1000; i++)
+        {
+            ulong a = raw();
+            ulong b = ordered();
+            uint cpu;
+            ulong c = withCpu(&cpu);
+            ulong d = raw();
+            Assert.True(a <= b && b <= c && c <= d, $"{a} {b} {c} {d}");
+        }
+
+        // The processor id is the CPU the thread runs on (Linux writes it into IA32_TSC_AUX).
+        for (int target = 0; target < Math.Min(Environment.ProcessorCount, 4); target++)
+        {
+            int pinTo = target;
+            uint seen = uint.MaxValue;
+            int current = -1;
+            var thread = new Thread(() =>
+            {
+                Assert.Equal(Errno.None, Libc.PinThread(pinTo));
+                uint id;
+                _ = withCpu(&id);
+                seen = id & 0xfff;
+                current = Libc.CurrentCpu();
+            });
+            thread.Start();
+            thread.Join();
+            Assert.Equal((uint)pinTo, seen);
+            Assert.Equal(pinTo, current);
+        }
+    }
+
+    [Fact]
     public void The_monotonic_clock_matches_Stopwatch()
     {
         ulong before = Libc.MonotonicNanoseconds();
