@@ -196,9 +196,12 @@ public class GipTests
     [Fact]
     public void The_clock_never_steps_back_across_10000_updates()
     {
-        // An update every millisecond; a reader reads the clock back to back and notes every change
-        // of the entry's transaction id between two reads: each such pair straddles an update
-        // boundary, and the later read must not be earlier. (One reader: the updater needs a CPU too.)
+        // An update every millisecond. A reader reads the clock back to back, and after each read
+        // looks at CPU 0's entry: when an update replaced it (the id moved by exactly 2), the new
+        // entry must start no earlier than the old entry's formula (docs/gip.md, Reading) gives at
+        // the new entry's TSC, and exactly there unless the update stepped. A rebase on
+        // CLOCK_MONOTONIC shows here as a few nanoseconds back or forth, too little to see between
+        // two reads. (One reader: the updater needs a CPU too.)
         using Daemon daemon = Daemon.StartWithConfig("""{ "Supd": { "GipUpdateIntervalMs": 1 } }""");
         using SupClient client = daemon.Connect();
         using GipMapping gip = client.MapGip();
@@ -207,41 +210,57 @@ public class GipTests
         Assert.Equal(1000u, gip.Snapshot().UpdateHz);
         ulong firstUpdates = gip.Snapshot().Updates;
         long backwards = 0;
-        long boundaries = 0;
         long worstNs = 0;
+        long boundaries = 0;
+        long startsBefore = 0;
+        long startsAfter = 0;
+        long worstStartNs = 0;
         int done = 0;
         var reader = new Thread(() =>
         {
-            unsafe
+            nint entry = gip.Mapping.DangerousGetHandle() + GipLayout.EntriesOffset;
+            Entry previous = Entry.Read(entry);
+            ulong last = clock.NanoTime;
+            while (Volatile.Read(ref done) == 0)
             {
-                uint* transaction = (uint*)(gip.Mapping.DangerousGetHandle() + GipLayout.EntriesOffset + GipLayout.CpuTransactionOffset);
-                uint lastId = Volatile.Read(ref *transaction);
-                ulong last = clock.NanoTime;
-                while (Volatile.Read(ref done) == 0)
+                ulong now = clock.NanoTime;
+                if (now < last)
                 {
-                    ulong now = clock.NanoTime;
-                    uint id = Volatile.Read(ref *transaction);
-                    if (now < last)
-                    {
-                        backwards++;
-                        worstNs = Math.Max(worstNs, (long)(last - now));
-                    }
-
-                    if (id != lastId)
-                    {
-                        Volatile.Write(ref boundaries, boundaries + 1);
-                        lastId = id;
-                    }
-
-                    last = now;
+                    backwards++;
+                    worstNs = Math.Max(worstNs, (long)(last - now));
                 }
+
+                last = now;
+                if (Entry.Id(entry) == previous.Transaction)
+                {
+                    continue;
+                }
+
+                Entry current = Entry.Read(entry);
+                if (current.Transaction == previous.Transaction + 2)
+                {
+                    UInt128 formula = previous.At(current.Tsc);
+                    if (current.Ns < formula)
+                    {
+                        startsBefore++;
+                        worstStartNs = Math.Max(worstStartNs, (long)(formula - current.Ns));
+                    }
+                    else if (current.Ns > formula)
+                    {
+                        startsAfter++;
+                    }
+
+                    Volatile.Write(ref boundaries, boundaries + 1);
+                }
+
+                previous = current;
             }
         });
         reader.Start();
         try
         {
-            // Until the reader straddled 10,000 boundaries (it misses some while it is preempted).
-            Poll.Until(() => Volatile.Read(ref boundaries) >= 10_000 && gip.Snapshot().Updates >= firstUpdates + 10_000, () => $"10,000 updates (at {gip.Snapshot().Updates - firstUpdates}) and boundaries seen (at {Volatile.Read(ref boundaries)})", timeoutMs: 180_000);
+            // Until the reader saw 10,000 updates one by one (it misses some while it is preempted).
+            Poll.Until(() => Volatile.Read(ref boundaries) >= 10_000 && gip.Snapshot().Updates >= firstUpdates + 10_000, () => $"10,000 updates (at {gip.Snapshot().Updates - firstUpdates}) seen one by one (at {Volatile.Read(ref boundaries)})", timeoutMs: 180_000);
         }
         finally
         {
@@ -251,11 +270,52 @@ public class GipTests
 
         GipInfo info = gip.Snapshot();
         Assert.True(backwards == 0, $"{backwards} reads earlier than the one before, by up to {worstNs} ns");
+        Assert.True(startsBefore == 0, $"{startsBefore} of {boundaries} updates started the entry before the old formula's time, by up to {worstStartNs} ns");
         Assert.Equal(0u, info.Steps);
+        Assert.Equal(0u, info.Cpus[0].CatchUps);
+        Assert.Equal(0, startsAfter);
         Assert.True(info.Cpus[0].Updates >= 10_000, $"{info.Cpus[0].Updates} updates of cpu0's entry");
 
         // The updates slewed: the last one found the clock within a few microseconds of CLOCK_MONOTONIC.
         Assert.InRange(info.Cpus[0].ErrorNs, -5_000, 5_000);
+    }
+
+    /// <summary>The fields of a CPU entry a read uses, read under its transaction id, and the formula docs/gip.md gives for them.</summary>
+    private readonly unsafe record struct Entry(uint Transaction, ulong Ns, ulong Tsc, ulong NsPerTick, ulong SlewTicks, ulong Nominal)
+    {
+        public static uint Id(nint entry) => Volatile.Read(ref *(uint*)(entry + GipLayout.CpuTransactionOffset));
+
+        public static Entry Read(nint entry)
+        {
+            while (true)
+            {
+                uint id = Id(entry);
+                var e = new Entry(
+                    id,
+                    Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuNanoTsOffset)),
+                    Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuTscOffset)),
+                    Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuNsPerTickOffset)),
+                    Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuSlewTicksOffset)),
+                    Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuNominalNsPerTickOffset)));
+                if ((id & 1) == 0 && Id(entry) == id)
+                {
+                    return e;
+                }
+            }
+        }
+
+        /// <summary>ns + (min(delta, span) × rate) >> 32 + (max(delta − span, 0) × nominal) >> 32, in 128 bits.</summary>
+        public UInt128 At(ulong tsc)
+        {
+            if (tsc <= Tsc)
+            {
+                return Ns;
+            }
+
+            UInt128 delta = tsc - Tsc;
+            UInt128 slewed = UInt128.Min(delta, SlewTicks);
+            return Ns + ((slewed * NsPerTick) >> 32) + (((delta - slewed) * Nominal) >> 32);
+        }
     }
 
     [Fact]
