@@ -11,11 +11,18 @@ internal static class Affinity
 {
     public static void PinMainThread(int cpu) => Process.GetCurrentProcess().ProcessorAffinity = 1 << cpu;
 
-    public static ProcessStartInfo Pinned(int cpu, string file, params string[] args)
+    public static ProcessStartInfo Pinned(int cpu, string file, params string[] args) =>
+        Pinned(cpu.ToString(System.Globalization.CultureInfo.InvariantCulture), file, args);
+
+    /// <summary>Every online CPU: a child of a pinned thread would inherit its one CPU otherwise.</summary>
+    public static ProcessStartInfo Unpinned(string file, params string[] args) =>
+        Pinned(File.ReadAllText("/sys/devices/system/cpu/online").Trim(), file, args);
+
+    private static ProcessStartInfo Pinned(string cpuList, string file, string[] args)
     {
         var start = new ProcessStartInfo("taskset") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(cpu.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(cpuList);
         start.ArgumentList.Add(file);
         foreach (string arg in args)
         {
