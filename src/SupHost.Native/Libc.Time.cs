@@ -11,7 +11,7 @@ public static partial class Libc
     private const int MAP_PRIVATE = 0x02;
     private const int MAP_ANONYMOUS = 0x20;
 
-    // The TSC stubs, each at its own 32-byte slot of one executable page. The 64-bit counter is
+    // The TSC stubs, each at its own 64-byte slot of one executable page. The 64-bit counter is
     // returned in rax (shl rdx, 32; or rax, rdx). rdtsc alone may run before earlier loads and after
     // later ones; the ordered forms keep it in program order (Intel SDM vol. 2, RDTSC/RDTSCP: "LFENCE
     // before RDTSC"; "LFENCE immediately after RDTSCP" so that no later instruction starts before it).
@@ -19,6 +19,13 @@ public static partial class Libc
     //   ordered:  rdtscp; lfence; shl; or; ret            (ecx, the processor id, is dropped)
     //   fenced:   lfence; rdtsc; lfence; shl; or; ret     (where the CPU has no rdtscp)
     //   with id:  rdtscp; lfence; mov [rdi], ecx; shl; or; ret
+    //   then load (rdi: the u32 to load, rsi: where to store it, rdx: where to store the processor id):
+    //             mov r9, rdx; rdtscp; shl; or; mov rdx, rax; sub rdx, rax; mov r8d, [rdi + rdx];
+    //             mov [rsi], r8d; mov [r9], ecx; ret
+    //     (without rdtscp: lfence; rdtsc in its place, and the id 0). rdx is 0 but computed from
+    //     the TSC, so the load's address is known only once the counter is read: the load cannot
+    //     execute before it, without the cost of an lfence after the TSC (x86 has no value
+    //     prediction for addresses; sub of two different registers is not a zeroing idiom).
     private static ReadOnlySpan<byte> RdtscCode => [0x0F, 0x31, 0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, 0xC3];
 
     private static ReadOnlySpan<byte> RdtscpCode => [0x0F, 0x01, 0xF9, 0x0F, 0xAE, 0xE8, 0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, 0xC3];
@@ -27,7 +34,31 @@ public static partial class Libc
 
     private static ReadOnlySpan<byte> RdtscpWithIdCode => [0x0F, 0x01, 0xF9, 0x0F, 0xAE, 0xE8, 0x89, 0x0F, 0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, 0xC3];
 
-    private const int StubSlot = 32;
+    private static ReadOnlySpan<byte> RdtscpThenLoadCode =>
+    [
+        0x49, 0x89, 0xD1, // mov r9, rdx
+        0x0F, 0x01, 0xF9, // rdtscp
+        0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, // shl rdx, 32; or rax, rdx
+        0x48, 0x89, 0xC2, 0x48, 0x29, 0xC2, // mov rdx, rax; sub rdx, rax
+        0x44, 0x8B, 0x04, 0x17, // mov r8d, [rdi + rdx]
+        0x44, 0x89, 0x06, // mov [rsi], r8d
+        0x41, 0x89, 0x09, // mov [r9], ecx
+        0xC3,
+    ];
+
+    private static ReadOnlySpan<byte> FencedRdtscThenLoadCode =>
+    [
+        0x49, 0x89, 0xD1, // mov r9, rdx
+        0x0F, 0xAE, 0xE8, 0x0F, 0x31, // lfence; rdtsc
+        0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, // shl rdx, 32; or rax, rdx
+        0x48, 0x89, 0xC2, 0x48, 0x29, 0xC2, // mov rdx, rax; sub rdx, rax
+        0x44, 0x8B, 0x04, 0x17, // mov r8d, [rdi + rdx]
+        0x44, 0x89, 0x06, // mov [rsi], r8d
+        0x31, 0xC9, 0x41, 0x89, 0x09, // xor ecx, ecx; mov [r9], ecx
+        0xC3,
+    ];
+
+    private const int StubSlot = 64;
 
     private static readonly Lock s_stubLock = new();
     private static nint s_stubs;
@@ -100,6 +131,17 @@ public static partial class Libc
     public static unsafe delegate* unmanaged[SuppressGCTransition]<uint*, ulong> OrderedTscWithCpuReader() =>
         (delegate* unmanaged[SuppressGCTransition]<uint*, ulong>)(Stub(0) != 0 && s_hasRdtscp ? Stub(3 * StubSlot) : 0);
 
+    /// <summary>
+    /// Reads the TSC after every earlier instruction has executed (rdtscp; lfence then rdtsc without
+    /// rdtscp), then loads the u32 at the first argument through an address computed from the TSC,
+    /// so that the load happens after the TSC read; stores the loaded value through the second
+    /// argument and the processor id (IA32_TSC_AUX; 0 without rdtscp) through the third, and
+    /// returns the TSC. A seqlock reader's TSC and second id load, ordered for the cost of one rdtscp.
+    /// Null where <see cref="TscReader"/> is.
+    /// </summary>
+    public static unsafe delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> TscThenLoadReader() =>
+        (delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong>)(Stub(0) == 0 ? 0 : Stub(s_hasRdtscp ? 4 * StubSlot : 5 * StubSlot));
+
     /// <summary>The stub page plus <paramref name="offset"/>, made on first use; 0 without one.</summary>
     private static unsafe nint Stub(int offset)
     {
@@ -124,6 +166,8 @@ public static partial class Libc
                 RdtscpCode.CopyTo(code[StubSlot..]);
                 FencedRdtscCode.CopyTo(code[(2 * StubSlot)..]);
                 RdtscpWithIdCode.CopyTo(code[(3 * StubSlot)..]);
+                RdtscpThenLoadCode.CopyTo(code[(4 * StubSlot)..]);
+                FencedRdtscThenLoadCode.CopyTo(code[(5 * StubSlot)..]);
                 if (mprotect(page, 4096, PROT_READ | PROT_EXEC) != 0)
                 {
                     _ = munmap(page, 4096);

@@ -7,7 +7,7 @@ namespace SupHost.Protocol;
 /// Nanosecond time from the GIP and the TSC, without a system call and without a write to shared
 /// memory (RTTimeNanoTS over the GIP). A read takes its entry under the transaction id (odd while
 /// the daemon writes it; a read that sees it odd or changed is retried), reads the TSC in program
-/// order (rdtscp then lfence), and extrapolates from the entry's (TSC, nanoseconds) start with its
+/// order (rdtscp, then the id's second load through an address computed from the TSC), and extrapolates from the entry's (TSC, nanoseconds) start with its
 /// slewed rate for the slew span and its nominal rate after. The daemon starts every entry where
 /// the previous one's formula was at its TSC and corrects the drift by the rate, so the time is a
 /// non-decreasing function of the TSC: reads on two threads are ordered like their TSCs.
@@ -31,9 +31,11 @@ public sealed unsafe class GipClock
     private readonly byte* _entries;
     private readonly ushort* _cpuTable;
     private readonly int _cpuCount;
+    // A place for ReadOrderedTsc's load: the stub always loads a u32 after the TSC.
+    private static readonly uint* s_dummy = (uint*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(64);
+
     private readonly delegate* unmanaged[SuppressGCTransition]<ulong> _rawTsc;
-    private readonly delegate* unmanaged[SuppressGCTransition]<ulong> _orderedTsc;
-    private readonly delegate* unmanaged[SuppressGCTransition]<uint*, ulong> _tscWithCpu;
+    private readonly delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> _tscThenLoad;
     private readonly bool _usesTsc;
     private readonly bool _perCpu;
     private readonly Counters _counters = new();
@@ -41,16 +43,17 @@ public sealed unsafe class GipClock
 
     /// <summary>
     /// A clock over a mapped GIP of <paramref name="length"/> bytes. <paramref name="rawTsc"/> reads
-    /// the TSC unordered, <paramref name="orderedTsc"/> in program order, <paramref name="tscWithCpu"/>
-    /// in program order with the processor id; each null when this process has none.
+    /// the TSC unordered; <paramref name="tscThenLoad"/> reads it after every earlier instruction,
+    /// then loads a u32 through an address computed from it (so after it), with the processor id
+    /// when <paramref name="tscHasCpu"/> (rdtscp); each null when this process has none.
     /// </summary>
     /// <exception cref="ArgumentException">The page is not a GIP this reader knows (<see cref="GipLayout.Refusal"/>).</exception>
     internal GipClock(
         byte* page,
         long length,
         delegate* unmanaged[SuppressGCTransition]<ulong> rawTsc,
-        delegate* unmanaged[SuppressGCTransition]<ulong> orderedTsc,
-        delegate* unmanaged[SuppressGCTransition]<uint*, ulong> tscWithCpu)
+        delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> tscThenLoad,
+        bool tscHasCpu)
     {
         ReadOnlySpan<byte> whole = new(page, (int)Math.Min(length, int.MaxValue));
         if (GipLayout.Refusal(whole) is string refusal)
@@ -63,14 +66,13 @@ public sealed unsafe class GipClock
         _cpuTable = (ushort*)(page + GipLayout.CpuTableOffset);
         _cpuCount = BinaryPrimitives.ReadUInt16LittleEndian(whole[GipLayout.CpuCountOffset..]);
         _rawTsc = rawTsc;
-        _orderedTsc = orderedTsc;
-        _tscWithCpu = tscWithCpu;
+        _tscThenLoad = tscThenLoad;
         Length = length;
         Mode = (GipMode)BinaryPrimitives.ReadUInt32LittleEndian(whole[GipLayout.ModeOffset..]);
         FallbackReason = Mode switch
         {
-            _ when orderedTsc == null => "this process cannot read the TSC (not x86-64, or no executable memory for the TSC stub)",
-            GipMode.AsyncTsc when tscWithCpu == null => "mode AsyncTsc needs the processor id of rdtscp, which this CPU does not have",
+            _ when tscThenLoad == null => "this process cannot read the TSC (not x86-64, or no executable memory for the TSC stub)",
+            GipMode.AsyncTsc when !tscHasCpu => "mode AsyncTsc needs the processor id of rdtscp, which this CPU does not have",
             GipMode.Invalid => "the daemon found no usable TSC (mode Invalid)",
             GipMode.InvariantTsc or GipMode.SyncTsc or GipMode.AsyncTsc => null,
             _ => $"the daemon published an unknown mode {(uint)Mode}",
@@ -126,8 +128,18 @@ public sealed unsafe class GipClock
     /// <summary>The raw TSC, unordered (0 without one).</summary>
     public ulong ReadTsc() => _rawTsc == null ? 0 : _rawTsc();
 
-    /// <summary>The TSC read in program order, as a clock read does (0 without one).</summary>
-    public ulong ReadOrderedTsc() => _orderedTsc == null ? 0 : _orderedTsc();
+    /// <summary>The TSC read in program order as a clock read does it, with its ordered load (0 without one): the floor of a read.</summary>
+    public ulong ReadOrderedTsc()
+    {
+        if (_tscThenLoad == null)
+        {
+            return 0;
+        }
+
+        uint loaded;
+        uint cpu;
+        return _tscThenLoad(s_dummy, &loaded, &cpu);
+    }
 
     /// <summary>
     /// The time an entry gives <paramref name="delta"/> ticks after its TSC: the slewed rate for the
@@ -274,9 +286,11 @@ public sealed unsafe class GipClock
             ulong nominal = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuNominalNsPerTickOffset));
             ulong maxDelta = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuMaxDeltaTscOffset));
 
-            // Ordered: after the loads above, before the id's second load below.
-            ulong tsc = _orderedTsc();
-            if ((transaction & 1) != 0 || Volatile.Read(ref *(uint*)(entry + GipLayout.CpuTransactionOffset)) != transaction)
+            // The TSC after the loads above; the id's second load after the TSC.
+            uint again;
+            uint cpu;
+            ulong tsc = _tscThenLoad((uint*)(entry + GipLayout.CpuTransactionOffset), &again, &cpu);
+            if ((transaction & 1) != 0 || again != transaction)
             {
                 Interlocked.Increment(ref _counters.TornReads);
                 spin.SpinOnce(sleep1Threshold: -1);
@@ -299,7 +313,8 @@ public sealed unsafe class GipClock
                 // No entry for this CPU (the daemon could not run there, or a number beyond the
                 // table): learn where this thread runs now, and if that has none either, use the kernel.
                 uint now;
-                _ = _tscWithCpu(&now);
+                uint ignored;
+                _ = _tscThenLoad(s_dummy, &ignored, &now);
                 now &= 0xfff;
                 if (now != cpu)
                 {
@@ -320,9 +335,10 @@ public sealed unsafe class GipClock
             ulong slewTicks = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuSlewTicksOffset));
             ulong nominal = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuNominalNsPerTickOffset));
             ulong maxDelta = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuMaxDeltaTscOffset));
+            uint again;
             uint on;
-            ulong tsc = _tscWithCpu(&on);
-            if ((transaction & 1) != 0 || Volatile.Read(ref *(uint*)(entry + GipLayout.CpuTransactionOffset)) != transaction)
+            ulong tsc = _tscThenLoad((uint*)(entry + GipLayout.CpuTransactionOffset), &again, &on);
+            if ((transaction & 1) != 0 || again != transaction)
             {
                 Interlocked.Increment(ref _counters.TornReads);
                 spin.SpinOnce(sleep1Threshold: -1);

@@ -44,7 +44,7 @@ public class TimeTests
         delegate* unmanaged[SuppressGCTransition]<uint*, ulong> withCpu = Libc.OrderedTscWithCpuReader();
         if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
         {
-            Assert.True(ordered == null && withCpu == null);
+            Assert.True(ordered == null && withCpu == null && Libc.TscThenLoadReader() == null);
             return;
         }
 
@@ -58,14 +58,21 @@ public class TimeTests
             return;
         }
 
+        delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> thenLoad = Libc.TscThenLoadReader();
+        uint* word = stackalloc uint[1];
         for (int i = 0; i < 1000; i++)
         {
+            *word = (uint)i * 7;
             ulong a = raw();
             ulong b = ordered();
             uint cpu;
             ulong c = withCpu(&cpu);
-            ulong d = raw();
-            Assert.True(a <= b && b <= c && c <= d, $"{a} {b} {c} {d}");
+            uint loaded;
+            uint loadCpu;
+            ulong d = thenLoad(word, &loaded, &loadCpu);
+            ulong e = raw();
+            Assert.True(a <= b && b <= c && c <= d && d <= e, $"{a} {b} {c} {d} {e}");
+            Assert.Equal((uint)i * 7, loaded);
         }
 
         // The processor id is the CPU the thread runs on (Linux writes it into IA32_TSC_AUX).
@@ -74,17 +81,23 @@ public class TimeTests
             int pinTo = target;
             uint seen = uint.MaxValue;
             int current = -1;
+            uint seenByLoad = uint.MaxValue;
             var thread = new Thread(() =>
             {
                 Assert.Equal(Errno.None, Libc.PinThread(pinTo));
                 uint id;
                 _ = withCpu(&id);
                 seen = id & 0xfff;
+                uint loaded;
+                uint* zero = stackalloc uint[1];
+                _ = Libc.TscThenLoadReader()(zero, &loaded, &id);
+                seenByLoad = id & 0xfff;
                 current = Libc.CurrentCpu();
             });
             thread.Start();
             thread.Join();
             Assert.Equal((uint)pinTo, seen);
+            Assert.Equal((uint)pinTo, seenByLoad);
             Assert.Equal(pinTo, current);
         }
     }
