@@ -31,9 +31,6 @@ public sealed unsafe class GipClock
     private readonly byte* _entries;
     private readonly ushort* _cpuTable;
     private readonly int _cpuCount;
-    // A place for ReadOrderedTsc's load: the stub always loads a u32 after the TSC.
-    private static readonly uint* s_dummy = (uint*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(64);
-
     private readonly delegate* unmanaged[SuppressGCTransition]<ulong> _rawTsc;
     private readonly delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> _tscThenLoad;
     private readonly bool _usesTsc;
@@ -138,7 +135,8 @@ public sealed unsafe class GipClock
 
         uint loaded;
         uint cpu;
-        return _tscThenLoad(s_dummy, &loaded, &cpu);
+        // The stub always loads a u32 after the TSC: the magic, which nobody writes after the page is made.
+        return _tscThenLoad((uint*)(_page + GipLayout.MagicOffset), &loaded, &cpu);
     }
 
     /// <summary>
@@ -314,7 +312,7 @@ public sealed unsafe class GipClock
                 // table): learn where this thread runs now, and if that has none either, use the kernel.
                 uint now;
                 uint ignored;
-                _ = _tscThenLoad(s_dummy, &ignored, &now);
+                _ = _tscThenLoad((uint*)(_page + GipLayout.MagicOffset), &ignored, &now);
                 now &= 0xfff;
                 if (now != cpu)
                 {

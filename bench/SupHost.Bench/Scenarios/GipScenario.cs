@@ -63,6 +63,9 @@ internal static class GipScenario
             new("gip_clock_read_vs_stopwatch", gipRead, "ns", "stopwatch_gettimestamp", Median(stopwatchNs)),
         };
 
+        // The C floor: each TSC form and clock_gettime inline, no call through a pointer (the stubs' call overhead).
+        results.AddRange(CFloor(reads, Median(rawNs), ordered, monotonic));
+
         // Two threads at once, one per CPU, interleaved rounds.
         var gip2 = new List<double>();
         var monotonic2 = new List<double>();
@@ -101,6 +104,32 @@ internal static class GipScenario
         results.Add(new("gip_async_deviation_max_abs", asyncDeviation.MaxAbsNs, "ns", "monotonic_bracket_max", asyncDeviation.MaxBracketNs));
         Console.Error.WriteLine($"forced async deviation over {asyncDeviation.DurationMs / 1000:F0} s: {asyncDeviation.Samples} samples, mean {asyncDeviation.MeanNs:F1} ns; torn reads {asyncClock.TornReads}, CPU retries {asyncClock.CpuRetries}, steps {asyncGip.Snapshot().Steps}");
         return results;
+    }
+
+    /// <summary>native/tsc.c on CPU 0: picoseconds per read of each form, next to the stubs' figures of this run.</summary>
+    private static List<Measurement> CFloor(int reads, double rawStub, double orderedStub, double monotonic)
+    {
+        using NativeFloor? floor = NativeFloor.Build("tsc.c");
+        if (floor is null)
+        {
+            return [];
+        }
+
+        // Its lines are picoseconds (read as Stopwatch ticks of a nanosecond, which they are not: scaled here).
+        double[] ns = [.. floor.Run(reads, 0).Select(ps => ps * (1e9 / Stopwatch.Frequency) / 1000)];
+        if (ns.Length != 5)
+        {
+            Console.Error.WriteLine($"native/tsc.c printed {ns.Length} figures, not 5: its floor is skipped");
+            return [];
+        }
+
+        return
+        [
+            new("rdtsc_stub_call", rawStub, "ns", "c_rdtsc_inline", ns[0]),
+            new("ordered_tsc_stub_call", orderedStub, "ns", "c_rdtscp_then_load_inline", ns[2]),
+            new("c_rdtscp_inline", ns[1], "ns", "c_rdtscp_lfence_inline", ns[3]),
+            new("clock_gettime_monotonic", monotonic, "ns", "c_clock_gettime_inline", ns[4]),
+        ];
     }
 
     /// <summary>Forced asynchronous mode (the daemon runs on every CPU to update each CPU's entry), on CPU 0.</summary>
