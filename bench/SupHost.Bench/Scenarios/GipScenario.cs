@@ -8,11 +8,13 @@ namespace SupHost.Bench.Scenarios;
 
 /// <summary>
 /// gip: nanoseconds per read of the GIP clock, each figure next to the floors of the same run: the
-/// ordered TSC read the clock is built on (the stub, rdtscp + lfence), the raw rdtsc, and
+/// ordered TSC read the clock is built on (the stub: rdtscp, then a load through an address computed
+/// from the TSC), the raw rdtsc, and
 /// clock_gettime(CLOCK_MONOTONIC) (through the vDSO, no GC transition). In interleaved rounds:
 /// one thread on CPU 0 (the daemon updates the page from CPU 1); two threads at once, one on each
 /// CPU (the clock, clock_gettime and the ordered TSC, each on both at once); forced asynchronous
-/// mode (a second daemon on every CPU, per-CPU entries); then the deviation from CLOCK_MONOTONIC
+/// mode (a second daemon on every CPU, per-CPU entries); the C floor (native/tsc.c: each TSC form
+/// inline, for the stubs' call overhead); then the deviation from CLOCK_MONOTONIC
 /// over 60 s in the invariant mode and 20 s in forced asynchronous mode (a sample every 100 µs;
 /// median and max of |GIP − CLOCK_MONOTONIC|, next to the median and max time between the two
 /// CLOCK_MONOTONIC reads around each GIP read). The bars (issue 14): one thread at most 1.15x the
