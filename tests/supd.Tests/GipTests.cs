@@ -208,7 +208,10 @@ public class GipTests
         GipClock clock = gip.Clock;
         Assert.True(clock.UsesTsc, clock.FallbackReason);
         Assert.Equal(1000u, gip.Snapshot().UpdateHz);
+        // The first update after the map may catch a stale entry up (the daemon started over a second ago).
+        Poll.Until(() => gip.Snapshot().Cpus[0].Updates > 1, "the updater to run");
         ulong firstUpdates = gip.Snapshot().Updates;
+        uint firstCatchUps = gip.Snapshot().Cpus[0].CatchUps;
         long backwards = 0;
         long worstNs = 0;
         long boundaries = 0;
@@ -272,7 +275,7 @@ public class GipTests
         Assert.True(backwards == 0, $"{backwards} reads earlier than the one before, by up to {worstNs} ns");
         Assert.True(startsBefore == 0, $"{startsBefore} of {boundaries} updates started the entry before the old formula's time, by up to {worstStartNs} ns");
         Assert.Equal(0u, info.Steps);
-        Assert.Equal(0u, info.Cpus[0].CatchUps);
+        Assert.Equal(firstCatchUps, info.Cpus[0].CatchUps);
         Assert.Equal(0, startsAfter);
         Assert.True(info.Cpus[0].Updates >= 10_000, $"{info.Cpus[0].Updates} updates of cpu0's entry");
 
