@@ -11,16 +11,19 @@ internal static class Affinity
 {
     public static void PinMainThread(int cpu) => Process.GetCurrentProcess().ProcessorAffinity = 1 << cpu;
 
-    /// <summary>A child process on one CPU; a negative CPU: on every CPU (the process floats).</summary>
+    /// <summary>A child process on one CPU; a negative CPU: on every CPU (<see cref="Unpinned"/>).</summary>
     public static ProcessStartInfo Pinned(int cpu, string file, params string[] args) =>
-        Pinned(cpu < 0 ? $"0-{Environment.ProcessorCount - 1}" : cpu.ToString(System.Globalization.CultureInfo.InvariantCulture), file, args);
+        cpu < 0 ? Unpinned(file, args) : Pinned(cpu.ToString(System.Globalization.CultureInfo.InvariantCulture), file, args);
 
-    /// <summary>As above, on a CPU list of taskset's ("0-1").</summary>
-    public static ProcessStartInfo Pinned(string cpus, string file, params string[] args)
+    /// <summary>Every online CPU: a child of a pinned thread would inherit its one CPU otherwise.</summary>
+    public static ProcessStartInfo Unpinned(string file, params string[] args) =>
+        Pinned(File.ReadAllText("/sys/devices/system/cpu/online").Trim(), file, args);
+
+    private static ProcessStartInfo Pinned(string cpuList, string file, string[] args)
     {
         var start = new ProcessStartInfo("taskset") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(cpus);
+        start.ArgumentList.Add(cpuList);
         start.ArgumentList.Add(file);
         foreach (string arg in args)
         {

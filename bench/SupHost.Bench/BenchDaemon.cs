@@ -10,20 +10,24 @@ internal sealed class BenchDaemon : IDisposable
     private readonly Process _process;
     private readonly string _dir;
 
-    public BenchDaemon(int cpu)
-        : this(cpu.ToString(System.Globalization.CultureInfo.InvariantCulture))
-    {
-    }
-
-    /// <summary>Pinned to a CPU list of taskset's ("0-1": every CPU of a two-CPU machine).</summary>
-    public BenchDaemon(string cpus)
+    /// <summary>Starts supd pinned to <paramref name="cpu"/> (every CPU when null or negative), with the configuration <paramref name="configJson"/> when given.</summary>
+    public BenchDaemon(int? cpu, string? configJson = null)
     {
         _dir = Directory.CreateTempSubdirectory("supd-bench-").FullName;
 
         // Other users (the stress scenario's peers) must reach the sockets inside: 0755.
         File.SetUnixFileMode(_dir, (UnixFileMode)0x1ed);
         RunDir = Path.Combine(_dir, "run");
-        _process = Process.Start(Affinity.Pinned(cpus, "dotnet", Path.Combine(AppContext.BaseDirectory, "supd.dll"), "--run-dir", RunDir))!;
+        List<string> args = [Path.Combine(AppContext.BaseDirectory, "supd.dll"), "--run-dir", RunDir];
+        if (configJson is not null)
+        {
+            string config = Path.Combine(_dir, "supd.json");
+            File.WriteAllText(config, configJson);
+            args.AddRange(["--config", config]);
+        }
+
+        ProcessStartInfo start = cpu is int pinned and >= 0 ? Affinity.Pinned(pinned, "dotnet", [.. args]) : Affinity.Unpinned("dotnet", [.. args]);
+        _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();

@@ -21,7 +21,13 @@ public sealed unsafe class GipMapping : IDisposable
         try
         {
             _mapping = Libc.Map(descriptor, length, Libc.PROT_READ);
-            Clock = new GipClock((byte*)_mapping.DangerousGetHandle(), length, Libc.TscReader());
+            byte* page = (byte*)_mapping.DangerousGetHandle();
+            if (GipLayout.Refusal(new ReadOnlySpan<byte>(page, (int)length)) is string refusal)
+            {
+                throw new SupException(SupStatus.GipVersionUnknown, refusal);
+            }
+
+            Clock = new GipClock(page, length, Libc.TscReader(), Libc.TscThenLoadReader(), Libc.OrderedTscWithCpuReader() != null);
         }
         catch
         {

@@ -116,8 +116,11 @@ public sealed class DriverOptions
     /// <summary>How long an unloaded module's load context may take to be collected before it is reported stuck.</summary>
     public TimeSpan UnloadTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Publish the GIP in asynchronous mode whatever the TSC is like, so that readers use CLOCK_MONOTONIC (SUPDrv's force-async parameter).</summary>
+    /// <summary>Publish the GIP in asynchronous mode whatever the TSC is like: one entry per CPU, updated from that CPU, and readers use the entry of the CPU they run on (SUPDrv's force-async parameter).</summary>
     public bool GipForceAsync { get; init; }
+
+    /// <summary>Milliseconds between GIP updates (1 to 1000; 10, 100 Hz, as SUPDrv's default).</summary>
+    public int GipUpdateIntervalMilliseconds { get; init; } = 10;
 
     /// <summary>Checks the values: the first problem, naming the value and its limits, or null when all are good.</summary>
     public string? Validate()
@@ -168,6 +171,11 @@ public sealed class DriverOptions
         if (MaxPagesPerSession < 1 || MaxPagesPerUid < 1 || MaxPagesTotal < 1 || MaxLockedPagesPerSession < 0 || MaxLockedPagesPerUid < 0 || MaxLockedPages < 0)
         {
             return $"page limits must be at least 1 and locked-page limits at least 0 (now {MaxPagesPerSession}, {MaxPagesPerUid}, {MaxPagesTotal} pages; {MaxLockedPagesPerSession}, {MaxLockedPagesPerUid}, {MaxLockedPages} locked)";
+        }
+
+        if (GipUpdateIntervalMilliseconds is < 1 or > 1000)
+        {
+            return $"the GIP update interval {GipUpdateIntervalMilliseconds} ms is outside 1..1000";
         }
 
         if (MaxAllocationsTotal < 1 || MappingReserve < 1024)

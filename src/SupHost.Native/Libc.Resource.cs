@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace SupHost.Native;
 
 // sys/resource.h: getrlimit(2), setrlimit(2), for the descriptor limit the daemon budgets under
-// and the locked-memory limit it names when mlock(2) fails.
+// and the locked-memory limit it names when mlock(2) fails; setpriority(2), for the GIP updater.
 public static partial class Libc
 {
     private const int RLIMIT_NOFILE = 7;
@@ -16,11 +16,23 @@ public static partial class Libc
         public ulong rlim_max;
     }
 
+    private const int PRIO_PROCESS = 0;
+
+    [LibraryImport(LibraryName, EntryPoint = "setpriority", SetLastError = true)]
+    private static partial int setpriority(int which, uint who, int prio);
+
     [LibraryImport(LibraryName, EntryPoint = "getrlimit", SetLastError = true)]
     private static unsafe partial int getrlimit(int resource, rlimit* limit);
 
     [LibraryImport(LibraryName, EntryPoint = "setrlimit", SetLastError = true)]
     private static unsafe partial int setrlimit(int resource, rlimit* limit);
+
+    /// <summary>
+    /// Sets the calling thread's nice value (-20 to 19): on Linux PRIO_PROCESS with id 0 names the
+    /// calling thread, not the process (setpriority(2), BUGS). Lowering it needs CAP_SYS_NICE.
+    /// </summary>
+    public static Errno SetThreadNice(int nice) =>
+        setpriority(PRIO_PROCESS, 0, nice) == 0 ? Errno.None : (Errno)Marshal.GetLastPInvokeError();
 
     /// <summary>
     /// Raises the soft RLIMIT_NOFILE to the hard one (allowed without privilege) and returns the

@@ -11,11 +11,58 @@ public static partial class Libc
     private const int MAP_PRIVATE = 0x02;
     private const int MAP_ANONYMOUS = 0x20;
 
-    // rdtsc; shl rdx, 32; or rax, rdx; ret: the 64-bit time-stamp counter in rax.
+    // The TSC stubs, each at its own 64-byte slot of one executable page. The 64-bit counter is
+    // returned in rax (shl rdx, 32; or rax, rdx). rdtsc alone may run before earlier loads and after
+    // later ones; the ordered forms keep it in program order (Intel SDM vol. 2, RDTSC/RDTSCP: "LFENCE
+    // before RDTSC"; "LFENCE immediately after RDTSCP" so that no later instruction starts before it).
+    //   raw:      rdtsc; shl; or; ret
+    //   ordered:  rdtscp; lfence; shl; or; ret            (ecx, the processor id, is dropped)
+    //   fenced:   lfence; rdtsc; lfence; shl; or; ret     (where the CPU has no rdtscp)
+    //   with id:  rdtscp; lfence; mov [rdi], ecx; shl; or; ret
+    //   then load (rdi: the u32 to load, rsi: where to store it, rdx: where to store the processor id):
+    //             mov r9, rdx; rdtscp; shl; or; mov rdx, rax; sub rdx, rax; mov r8d, [rdi + rdx];
+    //             mov [rsi], r8d; mov [r9], ecx; ret
+    //     (without rdtscp: lfence; rdtsc in its place, and the id 0). rdx is 0 but computed from
+    //     the TSC, so the load's address is known only once the counter is read: the load cannot
+    //     execute before it, without the cost of an lfence after the TSC (x86 has no value
+    //     prediction for addresses; sub of two different registers is not a zeroing idiom).
     private static ReadOnlySpan<byte> RdtscCode => [0x0F, 0x31, 0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, 0xC3];
 
+    private static ReadOnlySpan<byte> RdtscpCode => [0x0F, 0x01, 0xF9, 0x0F, 0xAE, 0xE8, 0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, 0xC3];
+
+    private static ReadOnlySpan<byte> FencedRdtscCode => [0x0F, 0xAE, 0xE8, 0x0F, 0x31, 0x0F, 0xAE, 0xE8, 0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, 0xC3];
+
+    private static ReadOnlySpan<byte> RdtscpWithIdCode => [0x0F, 0x01, 0xF9, 0x0F, 0xAE, 0xE8, 0x89, 0x0F, 0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, 0xC3];
+
+    private static ReadOnlySpan<byte> RdtscpThenLoadCode =>
+    [
+        0x49, 0x89, 0xD1, // mov r9, rdx
+        0x0F, 0x01, 0xF9, // rdtscp
+        0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, // shl rdx, 32; or rax, rdx
+        0x48, 0x89, 0xC2, 0x48, 0x29, 0xC2, // mov rdx, rax; sub rdx, rax
+        0x44, 0x8B, 0x04, 0x17, // mov r8d, [rdi + rdx]
+        0x44, 0x89, 0x06, // mov [rsi], r8d
+        0x41, 0x89, 0x09, // mov [r9], ecx
+        0xC3,
+    ];
+
+    private static ReadOnlySpan<byte> FencedRdtscThenLoadCode =>
+    [
+        0x49, 0x89, 0xD1, // mov r9, rdx
+        0x0F, 0xAE, 0xE8, 0x0F, 0x31, // lfence; rdtsc
+        0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, // shl rdx, 32; or rax, rdx
+        0x48, 0x89, 0xC2, 0x48, 0x29, 0xC2, // mov rdx, rax; sub rdx, rax
+        0x44, 0x8B, 0x04, 0x17, // mov r8d, [rdi + rdx]
+        0x44, 0x89, 0x06, // mov [rsi], r8d
+        0x31, 0xC9, 0x41, 0x89, 0x09, // xor ecx, ecx; mov [r9], ecx
+        0xC3,
+    ];
+
+    private const int StubSlot = 64;
+
     private static readonly Lock s_stubLock = new();
-    private static nint s_rdtsc;
+    private static nint s_stubs;
+    private static bool s_hasRdtscp;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct timespec
@@ -59,38 +106,81 @@ public static partial class Libc
 
     /// <summary>
     /// A function that returns the time-stamp counter (rdtsc), for calling through an unmanaged
-    /// function pointer without a GC transition; about the cost of an inline rdtsc. Null on
-    /// processors other than x86-64, and where the process may not make executable memory (an
-    /// execmem policy). The code page is made once and lives as long as the process.
+    /// function pointer without a GC transition; about the cost of an inline rdtsc. Not ordered: the
+    /// processor may read the counter before earlier loads complete. Null on processors other than
+    /// x86-64, and where the process may not make executable memory (an execmem policy). The code
+    /// page is made once and lives as long as the process.
     /// </summary>
-    public static unsafe delegate* unmanaged[SuppressGCTransition]<ulong> TscReader()
+    public static unsafe delegate* unmanaged[SuppressGCTransition]<ulong> TscReader() =>
+        (delegate* unmanaged[SuppressGCTransition]<ulong>)Stub(0);
+
+    /// <summary>
+    /// The TSC read in program order (rdtscp then lfence, or lfence, rdtsc, lfence without rdtscp):
+    /// it reads the counter after every earlier load completed and before any later instruction
+    /// starts, so a read that happens after another thread's read (through memory) sees a later TSC
+    /// when the TSCs are synchronised. Null where <see cref="TscReader"/> is.
+    /// </summary>
+    public static unsafe delegate* unmanaged[SuppressGCTransition]<ulong> OrderedTscReader() =>
+        (delegate* unmanaged[SuppressGCTransition]<ulong>)(Stub(0) == 0 ? 0 : Stub(s_hasRdtscp ? StubSlot : 2 * StubSlot));
+
+    /// <summary>
+    /// rdtscp then lfence, storing the processor id the TSC was read on (IA32_TSC_AUX, which Linux
+    /// sets to the CPU number with the NUMA node above bit 12) through the pointer argument. Null
+    /// where <see cref="TscReader"/> is, or when the CPU has no rdtscp.
+    /// </summary>
+    public static unsafe delegate* unmanaged[SuppressGCTransition]<uint*, ulong> OrderedTscWithCpuReader() =>
+        (delegate* unmanaged[SuppressGCTransition]<uint*, ulong>)(Stub(0) != 0 && s_hasRdtscp ? Stub(3 * StubSlot) : 0);
+
+    /// <summary>
+    /// Reads the TSC after every earlier instruction has executed (rdtscp; lfence then rdtsc without
+    /// rdtscp), then loads the u32 at the first argument through an address computed from the TSC,
+    /// so that the load happens after the TSC read; stores the loaded value through the second
+    /// argument and the processor id (IA32_TSC_AUX; 0 without rdtscp) through the third, and
+    /// returns the TSC. A seqlock reader's TSC and second id load, ordered for the cost of one rdtscp.
+    /// Null where <see cref="TscReader"/> is.
+    /// </summary>
+    public static unsafe delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> TscThenLoadReader() =>
+        (delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong>)(Stub(0) == 0 ? 0 : Stub(s_hasRdtscp ? 4 * StubSlot : 5 * StubSlot));
+
+    /// <summary>The stub page plus <paramref name="offset"/>, made on first use; 0 without one.</summary>
+    private static unsafe nint Stub(int offset)
     {
         if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
         {
-            return null;
+            return 0;
         }
 
         lock (s_stubLock)
         {
-            if (s_rdtsc == 0)
+            if (s_stubs == 0)
             {
                 nint page = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                 if (page == -1)
                 {
-                    return null;
+                    return 0;
                 }
 
-                RdtscCode.CopyTo(new Span<byte>((void*)page, 4096));
+                var code = new Span<byte>((void*)page, 4096);
+                code.Fill(0xCC);
+                RdtscCode.CopyTo(code);
+                RdtscpCode.CopyTo(code[StubSlot..]);
+                FencedRdtscCode.CopyTo(code[(2 * StubSlot)..]);
+                RdtscpWithIdCode.CopyTo(code[(3 * StubSlot)..]);
+                RdtscpThenLoadCode.CopyTo(code[(4 * StubSlot)..]);
+                FencedRdtscThenLoadCode.CopyTo(code[(5 * StubSlot)..]);
                 if (mprotect(page, 4096, PROT_READ | PROT_EXEC) != 0)
                 {
                     _ = munmap(page, 4096);
-                    return null;
+                    return 0;
                 }
 
-                s_rdtsc = page;
+                // CPUID 0x80000001: EDX bit 27 is RDTSCP.
+                s_hasRdtscp = System.Runtime.Intrinsics.X86.X86Base.IsSupported
+                    && (System.Runtime.Intrinsics.X86.X86Base.CpuId(unchecked((int)0x80000001), 0).Edx & (1 << 27)) != 0;
+                s_stubs = page;
             }
 
-            return (delegate* unmanaged[SuppressGCTransition]<ulong>)s_rdtsc;
+            return s_stubs + offset;
         }
     }
 }

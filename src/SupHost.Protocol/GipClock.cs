@@ -4,59 +4,78 @@ using System.Diagnostics;
 namespace SupHost.Protocol;
 
 /// <summary>
-/// Nanosecond time from the GIP and the TSC, without a system call (RTTimeNanoTS over the GIP).
-/// A read takes CPU 0's entry under its transaction id (odd while the daemon writes it; a read that
-/// sees it odd or changed is retried), reads the TSC, and extrapolates from the entry's
-/// (TSC, CLOCK_MONOTONIC) pair with its nanoseconds-per-tick factor. The result never goes
-/// backwards across the threads that share this clock: it is published with a compare-and-swap,
-/// and a thread that computes less than what was published returns that instead.
-/// Where the TSC is not usable (mode asynchronous or invalid, no rdtsc) it reads CLOCK_MONOTONIC
-/// and says why in <see cref="FallbackReason"/>; a stale entry (the daemon stopped updating for a
-/// while) falls back for that read. Thread-safe. The page must stay mapped while any thread reads.
+/// Nanosecond time from the GIP and the TSC, without a system call and without a write to shared
+/// memory (RTTimeNanoTS over the GIP). A read takes its entry under the transaction id (odd while
+/// the daemon writes it; a read that sees it odd or changed is retried), reads the TSC in program
+/// order (rdtscp, then the id's second load through an address computed from the TSC), and extrapolates from the entry's (TSC, nanoseconds) start with its
+/// slewed rate for the slew span and its nominal rate after. The daemon starts every entry where
+/// the previous one's formula was at its TSC and corrects the drift by the rate, so the time is a
+/// non-decreasing function of the TSC: reads on two threads are ordered like their TSCs.
+/// In the TSC modes every read uses CPU 0's entry; in asynchronous mode the entry of the CPU the
+/// read runs on (rdtscp's processor id through the page's CPU table), retried when the thread
+/// was not on that CPU. Where no TSC is usable (mode invalid, no TSC stub, asynchronous mode
+/// without rdtscp) it reads CLOCK_MONOTONIC and says why in <see cref="FallbackReason"/>; a stale
+/// entry (the daemon stopped updating for a second) gives the later of its formula and CLOCK_MONOTONIC.
+/// Thread-safe. The page must stay mapped while any thread reads.
 /// </summary>
 public sealed unsafe class GipClock
 {
     private static readonly bool s_stopwatchIsNanoseconds = Stopwatch.Frequency == 1_000_000_000;
 
+    // The CPU this thread's last read ran on: where a read in asynchronous mode looks first. Per
+    // thread, so it costs no shared cache line; a wrong guess only costs a retry.
+    [ThreadStatic]
+    private static uint t_cpu;
+
     private readonly byte* _page;
-    private readonly byte* _cpu0;
-    private readonly delegate* unmanaged[SuppressGCTransition]<ulong> _readTsc;
+    private readonly byte* _entries;
+    private readonly ushort* _cpuTable;
+    private readonly int _cpuCount;
+    private readonly delegate* unmanaged[SuppressGCTransition]<ulong> _rawTsc;
+    private readonly delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> _tscThenLoad;
     private readonly bool _usesTsc;
-    private long _last;
-    private long _tornReads;
-    private long _staleReads;
+    private readonly bool _perCpu;
+    private readonly Counters _counters = new();
     private volatile bool _closed;
 
-    /// <summary>A clock over a mapped GIP of <paramref name="length"/> bytes; <paramref name="readTsc"/> null when there is no TSC.</summary>
-    /// <exception cref="ArgumentException">The page is too small, or its magic or major version is not this reader's.</exception>
-    internal GipClock(byte* page, long length, delegate* unmanaged[SuppressGCTransition]<ulong> readTsc)
+    /// <summary>
+    /// A clock over a mapped GIP of <paramref name="length"/> bytes. <paramref name="rawTsc"/> reads
+    /// the TSC unordered; <paramref name="tscThenLoad"/> reads it after every earlier instruction,
+    /// then loads a u32 through an address computed from it (so after it), with the processor id
+    /// when <paramref name="tscHasCpu"/> (rdtscp); each null when this process has none.
+    /// </summary>
+    /// <exception cref="ArgumentException">The page is not a GIP this reader knows (<see cref="GipLayout.Refusal"/>).</exception>
+    internal GipClock(
+        byte* page,
+        long length,
+        delegate* unmanaged[SuppressGCTransition]<ulong> rawTsc,
+        delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> tscThenLoad,
+        bool tscHasCpu)
     {
-        var header = new ReadOnlySpan<byte>(page, (int)Math.Min(length, GipLayout.HeaderSize));
-        if (length < GipLayout.HeaderSize + GipLayout.CpuEntrySize)
+        ReadOnlySpan<byte> whole = new(page, (int)Math.Min(length, int.MaxValue));
+        if (GipLayout.Refusal(whole) is string refusal)
         {
-            throw new ArgumentException($"a GIP of {length} bytes is smaller than its header and one CPU", nameof(length));
-        }
-
-        uint magic = BinaryPrimitives.ReadUInt32LittleEndian(header[GipLayout.MagicOffset..]);
-        uint version = BinaryPrimitives.ReadUInt32LittleEndian(header[GipLayout.VersionOffset..]);
-        if (magic != GipLayout.Magic || version >> 16 != GipLayout.Version >> 16)
-        {
-            throw new ArgumentException($"not a GIP this reader knows: magic 0x{magic:x8}, version 0x{version:x8} (expected 0x{GipLayout.Magic:x8}, major {GipLayout.Version >> 16})", nameof(page));
+            throw new ArgumentException(refusal, nameof(page));
         }
 
         _page = page;
-        _cpu0 = page + GipLayout.HeaderSize;
-        _readTsc = readTsc;
+        _entries = page + GipLayout.EntriesOffset;
+        _cpuTable = (ushort*)(page + GipLayout.CpuTableOffset);
+        _cpuCount = BinaryPrimitives.ReadUInt16LittleEndian(whole[GipLayout.CpuCountOffset..]);
+        _rawTsc = rawTsc;
+        _tscThenLoad = tscThenLoad;
         Length = length;
-        Mode = (GipMode)BinaryPrimitives.ReadUInt32LittleEndian(header[GipLayout.ModeOffset..]);
-        FallbackReason = (Mode, readTsc == null) switch
+        Mode = (GipMode)BinaryPrimitives.ReadUInt32LittleEndian(whole[GipLayout.ModeOffset..]);
+        FallbackReason = Mode switch
         {
-            (_, true) => "this process cannot read the TSC (not x86-64, or no executable memory for the rdtsc stub)",
-            (GipMode.AsyncTsc, _) => "the daemon found the TSC not synchronised between CPUs, or not trusted by the kernel (mode AsyncTsc)",
-            (GipMode.Invalid, _) => "the daemon found no usable TSC (mode Invalid)",
-            _ => null,
+            _ when tscThenLoad == null => "this process cannot read the TSC (not x86-64, or no executable memory for the TSC stub)",
+            GipMode.AsyncTsc when !tscHasCpu => "mode AsyncTsc needs the processor id of rdtscp, which this CPU does not have",
+            GipMode.Invalid => "the daemon found no usable TSC (mode Invalid)",
+            GipMode.InvariantTsc or GipMode.SyncTsc or GipMode.AsyncTsc => null,
+            _ => $"the daemon published an unknown mode {(uint)Mode}",
         };
         _usesTsc = FallbackReason is null;
+        _perCpu = Mode == GipMode.AsyncTsc;
     }
 
     /// <summary>The mode the daemon published.</summary>
@@ -68,6 +87,9 @@ public sealed unsafe class GipClock
     /// <summary>True when reads come from the GIP and the TSC; false when they come from CLOCK_MONOTONIC.</summary>
     public bool UsesTsc => _usesTsc && !_closed;
 
+    /// <summary>True when each read uses the entry of the CPU it runs on (asynchronous mode).</summary>
+    public bool PerCpu => _perCpu && UsesTsc;
+
     /// <summary>Why the clock reads CLOCK_MONOTONIC instead of the TSC; null when it uses the TSC.</summary>
     public string? FallbackReason => _closed ? "the GIP mapping was disposed" : field;
 
@@ -75,37 +97,68 @@ public sealed unsafe class GipClock
     public ulong TscHz => Volatile.Read(ref *(ulong*)(_page + GipLayout.TscHzOffset));
 
     /// <summary>Reads retried because the daemon was writing the entry.</summary>
-    public long TornReads => Interlocked.Read(ref _tornReads);
+    public long TornReads => Interlocked.Read(ref _counters.TornReads);
 
-    /// <summary>Reads that found the entry stale (not updated for longer than its limit) and used CLOCK_MONOTONIC.</summary>
-    public long StaleReads => Interlocked.Read(ref _staleReads);
+    /// <summary>Reads that found the entry stale (not updated for longer than its limit).</summary>
+    public long StaleReads => Interlocked.Read(ref _counters.StaleReads);
 
-    /// <summary>Nanoseconds, on CLOCK_MONOTONIC's scale; never less than a value this clock returned before, on any thread.</summary>
+    /// <summary>Reads in asynchronous mode retried because the thread was not on the CPU whose entry it read (it migrated, or it had not read on that CPU before).</summary>
+    public long CpuRetries => Interlocked.Read(ref _counters.CpuRetries);
+
+    /// <summary>Reads in asynchronous mode on a CPU without an entry, which used CLOCK_MONOTONIC.</summary>
+    public long UnknownCpuReads => Interlocked.Read(ref _counters.UnknownCpuReads);
+
+    /// <summary>Nanoseconds, on CLOCK_MONOTONIC's scale, non-decreasing across the threads that read this page.</summary>
     public ulong NanoTime
     {
         get
         {
-            ulong now = _usesTsc && !_closed ? ReadGip() : MonotonicNanoseconds();
-            long candidate = (long)now;
-            long previous = Volatile.Read(ref _last);
-            while (candidate > previous)
+            if (!_usesTsc || _closed)
             {
-                long seen = Interlocked.CompareExchange(ref _last, candidate, previous);
-                if (seen == previous)
-                {
-                    return now;
-                }
-
-                previous = seen;
+                return MonotonicNanoseconds();
             }
 
-            // Another thread published a later time (or this one read a CPU slightly behind): do not go back.
-            return (ulong)previous;
+            return _perCpu ? ReadPerCpu() : ReadEntry(_entries);
         }
     }
 
-    /// <summary>The raw TSC (0 without one).</summary>
-    public ulong ReadTsc() => _readTsc == null ? 0 : _readTsc();
+    /// <summary>The raw TSC, unordered (0 without one).</summary>
+    public ulong ReadTsc() => _rawTsc == null ? 0 : _rawTsc();
+
+    /// <summary>The TSC read in program order as a clock read does it, with its ordered load (0 without one): the floor of a read.</summary>
+    public ulong ReadOrderedTsc()
+    {
+        if (_tscThenLoad == null)
+        {
+            return 0;
+        }
+
+        uint loaded;
+        uint cpu;
+        // The stub always loads a u32 after the TSC: the magic, which nobody writes after the page is made.
+        return _tscThenLoad((uint*)(_page + GipLayout.MagicOffset), &loaded, &cpu);
+    }
+
+    /// <summary>
+    /// The time an entry gives <paramref name="delta"/> ticks after its TSC: the slewed rate for the
+    /// first <paramref name="slewTicks"/> ticks, the nominal rate after; both 32.32 fixed point, so the
+    /// result never decreases as the delta grows. The daemon continues an entry with this same function.
+    /// </summary>
+    internal static ulong Extrapolate(ulong delta, ulong nsPerTick, ulong slewTicks, ulong nominalNsPerTick)
+    {
+        if (delta <= slewTicks)
+        {
+            return Scale(delta, nsPerTick);
+        }
+
+        return Scale(slewTicks, nsPerTick) + Scale(delta - slewTicks, nominalNsPerTick);
+    }
+
+    private static ulong Scale(ulong ticks, ulong factor)
+    {
+        ulong high = Math.BigMul(ticks, factor, out ulong low);
+        return (high << 32) | (low >> 32);
+    }
 
     /// <summary>CLOCK_MONOTONIC in nanoseconds, the fallback and the scale the GIP follows.</summary>
     public static ulong MonotonicNanoseconds()
@@ -120,9 +173,9 @@ public sealed unsafe class GipClock
         ReadOnlySpan<byte> page = new(_page, (int)Length);
         int cpus = BinaryPrimitives.ReadUInt16LittleEndian(page[GipLayout.CpuCountOffset..]);
         var entries = new List<GipCpuInfo>(cpus);
-        for (int i = 0; i < cpus && GipLayout.HeaderSize + ((i + 1) * GipLayout.CpuEntrySize) <= Length; i++)
+        for (int i = 0; i < cpus && GipLayout.EntriesOffset + ((i + 1) * GipLayout.CpuEntrySize) <= Length; i++)
         {
-            ReadOnlySpan<byte> e = page.Slice(GipLayout.HeaderSize + (i * GipLayout.CpuEntrySize), GipLayout.CpuEntrySize);
+            ReadOnlySpan<byte> e = page.Slice(GipLayout.EntriesOffset + (i * GipLayout.CpuEntrySize), GipLayout.CpuEntrySize);
             long delta = BinaryPrimitives.ReadInt64LittleEndian(e[GipLayout.CpuTscDeltaOffset..]);
             entries.Add(new GipCpuInfo
             {
@@ -134,6 +187,10 @@ public sealed unsafe class GipClock
                 UpdateIntervalTsc = BinaryPrimitives.ReadUInt32LittleEndian(e[GipLayout.CpuUpdateIntervalTscOffset..]),
                 TscDelta = delta == GipLayout.DeltaNotMeasured ? null : delta,
                 Errors = BinaryPrimitives.ReadUInt32LittleEndian(e[GipLayout.CpuErrorsOffset..]),
+                ErrorNs = BinaryPrimitives.ReadInt64LittleEndian(e[GipLayout.CpuErrorNsOffset..]),
+                Steps = BinaryPrimitives.ReadUInt32LittleEndian(e[GipLayout.CpuStepsOffset..]),
+                Updates = BinaryPrimitives.ReadUInt32LittleEndian(e[GipLayout.CpuUpdatesOffset..]),
+                CatchUps = BinaryPrimitives.ReadUInt32LittleEndian(e[GipLayout.CpuCatchUpsOffset..]),
             });
         }
 
@@ -150,6 +207,8 @@ public sealed unsafe class GipClock
             UpdaterRunning = (BinaryPrimitives.ReadUInt32LittleEndian(page[GipLayout.FlagsOffset..]) & GipLayout.UpdaterRunningFlag) != 0,
             Users = BinaryPrimitives.ReadUInt32LittleEndian(page[GipLayout.UsersOffset..]),
             Updates = BinaryPrimitives.ReadUInt64LittleEndian(page[GipLayout.UpdatesOffset..]),
+            Steps = BinaryPrimitives.ReadUInt32LittleEndian(page[GipLayout.StepsOffset..]),
+            MaxSlewPpm = BinaryPrimitives.ReadUInt32LittleEndian(page[GipLayout.MaxSlewPpmOffset..]),
             UsesTsc = UsesTsc,
             FallbackReason = FallbackReason,
             Cpus = entries,
@@ -212,36 +271,127 @@ public sealed unsafe class GipClock
     /// <summary>After this, reads come from CLOCK_MONOTONIC: the owner calls it before unmapping the page.</summary>
     internal void Close() => _closed = true;
 
-    private ulong ReadGip()
+    private ulong ReadEntry(byte* entry)
     {
+        var spin = default(SpinWait);
         while (true)
         {
-            uint transaction = Volatile.Read(ref *(uint*)(_cpu0 + GipLayout.CpuTransactionOffset));
-            ulong baseNs = Volatile.Read(ref *(ulong*)(_cpu0 + GipLayout.CpuNanoTsOffset));
-            ulong baseTsc = Volatile.Read(ref *(ulong*)(_cpu0 + GipLayout.CpuTscOffset));
-            ulong nsPerTick = Volatile.Read(ref *(ulong*)(_cpu0 + GipLayout.CpuNsPerTickOffset));
-            ulong maxDelta = Volatile.Read(ref *(ulong*)(_cpu0 + GipLayout.CpuMaxDeltaTscOffset));
-            ulong tsc = _readTsc();
-            if ((transaction & 1) != 0 || Volatile.Read(ref *(uint*)(_cpu0 + GipLayout.CpuTransactionOffset)) != transaction)
+            uint transaction = Volatile.Read(ref *(uint*)(entry + GipLayout.CpuTransactionOffset));
+            ulong baseNs = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuNanoTsOffset));
+            ulong baseTsc = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuTscOffset));
+            ulong nsPerTick = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuNsPerTickOffset));
+            ulong slewTicks = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuSlewTicksOffset));
+            ulong nominal = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuNominalNsPerTickOffset));
+            ulong maxDelta = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuMaxDeltaTscOffset));
+
+            // The TSC after the loads above; the id's second load after the TSC.
+            uint again;
+            uint cpu;
+            ulong tsc = _tscThenLoad((uint*)(entry + GipLayout.CpuTransactionOffset), &again, &cpu);
+            if ((transaction & 1) != 0 || again != transaction)
             {
-                Interlocked.Increment(ref _tornReads);
+                Interlocked.Increment(ref _counters.TornReads);
+                spin.SpinOnce(sleep1Threshold: -1);
                 continue;
             }
 
-            ulong delta = tsc - baseTsc;
-            if ((long)delta < 0)
+            return Compute(tsc, baseNs, baseTsc, nsPerTick, slewTicks, nominal, maxDelta);
+        }
+    }
+
+    private ulong ReadPerCpu()
+    {
+        var spin = default(SpinWait);
+        uint cpu = t_cpu;
+        while (true)
+        {
+            ushort index = cpu < GipLayout.CpuTableLength ? _cpuTable[cpu] : GipLayout.NoEntry;
+            if (index >= _cpuCount)
             {
-                // A TSC read a hair before the daemon's (another CPU, or out of order): no time passed.
-                delta = 0;
-            }
-            else if (delta > maxDelta)
-            {
-                Interlocked.Increment(ref _staleReads);
+                // No entry for this CPU (the daemon could not run there, or a number beyond the
+                // table): learn where this thread runs now, and if that has none either, use the kernel.
+                uint now;
+                uint ignored;
+                _ = _tscThenLoad((uint*)(_page + GipLayout.MagicOffset), &ignored, &now);
+                now &= 0xfff;
+                if (now != cpu)
+                {
+                    cpu = now;
+                    t_cpu = now;
+                    continue;
+                }
+
+                Interlocked.Increment(ref _counters.UnknownCpuReads);
                 return MonotonicNanoseconds();
             }
 
-            ulong high = Math.BigMul(delta, nsPerTick, out ulong low);
-            return baseNs + ((high << 32) | (low >> 32));
+            byte* entry = _entries + (index * GipLayout.CpuEntrySize);
+            uint transaction = Volatile.Read(ref *(uint*)(entry + GipLayout.CpuTransactionOffset));
+            ulong baseNs = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuNanoTsOffset));
+            ulong baseTsc = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuTscOffset));
+            ulong nsPerTick = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuNsPerTickOffset));
+            ulong slewTicks = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuSlewTicksOffset));
+            ulong nominal = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuNominalNsPerTickOffset));
+            ulong maxDelta = Volatile.Read(ref *(ulong*)(entry + GipLayout.CpuMaxDeltaTscOffset));
+            uint again;
+            uint on;
+            ulong tsc = _tscThenLoad((uint*)(entry + GipLayout.CpuTransactionOffset), &again, &on);
+            if ((transaction & 1) != 0 || again != transaction)
+            {
+                Interlocked.Increment(ref _counters.TornReads);
+                spin.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+
+            on &= 0xfff;
+            if (on != cpu)
+            {
+                // The TSC is another CPU's than the entry's: read again with that CPU's entry.
+                Interlocked.Increment(ref _counters.CpuRetries);
+                cpu = on;
+                t_cpu = on;
+                continue;
+            }
+
+            return Compute(tsc, baseNs, baseTsc, nsPerTick, slewTicks, nominal, maxDelta);
         }
+    }
+
+    private ulong Compute(ulong tsc, ulong baseNs, ulong baseTsc, ulong nsPerTick, ulong slewTicks, ulong nominal, ulong maxDelta)
+    {
+        ulong delta = tsc - baseTsc;
+        if ((long)delta <= 0)
+        {
+            // A TSC read before the daemon's for this entry: the entry's start is the time.
+            return baseNs;
+        }
+
+        ulong ns = baseNs + Extrapolate(delta, nsPerTick, slewTicks, nominal);
+        if (delta > maxDelta)
+        {
+            // The daemon stopped updating: the formula goes on at the nominal rate, and the kernel's
+            // clock is taken when it is later (it never makes the result earlier than the formula's).
+            Interlocked.Increment(ref _counters.StaleReads);
+            return Math.Max(ns, MonotonicNanoseconds());
+        }
+
+        return ns;
+    }
+
+    /// <summary>The clock's counters, apart from the fields every read loads (a retry's write never touches their cache line).</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 192)]
+    private sealed class Counters
+    {
+        [System.Runtime.InteropServices.FieldOffset(64)]
+        public long TornReads;
+
+        [System.Runtime.InteropServices.FieldOffset(72)]
+        public long StaleReads;
+
+        [System.Runtime.InteropServices.FieldOffset(80)]
+        public long CpuRetries;
+
+        [System.Runtime.InteropServices.FieldOffset(88)]
+        public long UnknownCpuReads;
     }
 }

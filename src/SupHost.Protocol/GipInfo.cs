@@ -33,6 +33,12 @@ public sealed record GipInfo
     /// <summary>Updates since the daemon started.</summary>
     public required ulong Updates { get; init; }
 
+    /// <summary>Steps forward, all entries: updates that found the clock too far behind CLOCK_MONOTONIC to slew.</summary>
+    public uint Steps { get; init; }
+
+    /// <summary>The largest rate correction an update applies, in parts per million.</summary>
+    public uint MaxSlewPpm { get; init; }
+
     /// <summary>Why the daemon chose a mode other than InvariantTsc (from its status; not on the page).</summary>
     public string? ModeReason { get; init; }
 

@@ -218,4 +218,10 @@ public enum SupStatus
 
     /// <summary>Joining a network whose policy flags conflict with the open's (the original's VERR_INTNET_INCOMPATIBLE_FLAGS).</summary>
     IncompatibleFlags = -59,
+
+    /// <summary>
+    /// The GIP's magic or layout major version is not one this client library reads (a daemon of
+    /// another release); the client library's own status, never on the wire.
+    /// </summary>
+    GipVersionUnknown = -60,
 }

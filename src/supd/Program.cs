@@ -106,6 +106,7 @@ root.SetAction(async parse =>
         MaxAllocationsTotal = settings.MaxAllocationsTotal,
         MappingReserve = settings.MappingReserve,
         GipForceAsync = settings.GipForceAsync,
+        GipUpdateIntervalMilliseconds = settings.GipUpdateIntervalMs,
         MaxDescriptorsPerSession = settings.MaxDescriptorsPerSession,
         MaxDescriptorsPerUid = settings.MaxDescriptorsPerUid,
         MaxDescriptorsPerModule = settings.MaxDescriptorsPerModule,

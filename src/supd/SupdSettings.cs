@@ -66,6 +66,8 @@ internal sealed class SupdSettings
 
     public bool GipForceAsync { get; set; }
 
+    public int GipUpdateIntervalMs { get; set; } = 10;
+
     public long MaxDescriptorsPerSession { get; set; } = 1024;
 
     public long MaxDescriptorsPerUid { get; set; } = 4096;

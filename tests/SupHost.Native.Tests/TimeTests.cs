@@ -38,6 +38,71 @@ public class TimeTests
     }
 
     [Fact]
+    public unsafe void The_ordered_TSC_stubs_read_the_same_counter_and_name_the_cpu()
+    {
+        delegate* unmanaged[SuppressGCTransition]<ulong> ordered = Libc.OrderedTscReader();
+        delegate* unmanaged[SuppressGCTransition]<uint*, ulong> withCpu = Libc.OrderedTscWithCpuReader();
+        if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
+        {
+            Assert.True(ordered == null && withCpu == null && Libc.TscThenLoadReader() == null);
+            return;
+        }
+
+        // The same counter as the raw rdtsc, read in order: raw, ordered, with cpu, raw never go back.
+        delegate* unmanaged[SuppressGCTransition]<ulong> raw = Libc.TscReader();
+        Assert.True(ordered != null);
+        bool hasRdtscp = File.ReadAllLines("/proc/cpuinfo").First(l => l.StartsWith("flags", StringComparison.Ordinal)).Split(' ').Contains("rdtscp");
+        Assert.Equal(hasRdtscp, withCpu != null);
+        if (!hasRdtscp)
+        {
+            return;
+        }
+
+        delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> thenLoad = Libc.TscThenLoadReader();
+        uint* word = stackalloc uint[1];
+        for (int i = 0; i < 1000; i++)
+        {
+            *word = (uint)i * 7;
+            ulong a = raw();
+            ulong b = ordered();
+            uint cpu;
+            ulong c = withCpu(&cpu);
+            uint loaded;
+            uint loadCpu;
+            ulong d = thenLoad(word, &loaded, &loadCpu);
+            ulong e = raw();
+            Assert.True(a <= b && b <= c && c <= d && d <= e, $"{a} {b} {c} {d} {e}");
+            Assert.Equal((uint)i * 7, loaded);
+        }
+
+        // The processor id is the CPU the thread runs on (Linux writes it into IA32_TSC_AUX).
+        for (int target = 0; target < Math.Min(Environment.ProcessorCount, 4); target++)
+        {
+            int pinTo = target;
+            uint seen = uint.MaxValue;
+            int current = -1;
+            uint seenByLoad = uint.MaxValue;
+            var thread = new Thread(() =>
+            {
+                Assert.Equal(Errno.None, Libc.PinThread(pinTo));
+                uint id;
+                _ = withCpu(&id);
+                seen = id & 0xfff;
+                uint loaded;
+                uint* zero = stackalloc uint[1];
+                _ = Libc.TscThenLoadReader()(zero, &loaded, &id);
+                seenByLoad = id & 0xfff;
+                current = Libc.CurrentCpu();
+            });
+            thread.Start();
+            thread.Join();
+            Assert.Equal((uint)pinTo, seen);
+            Assert.Equal((uint)pinTo, seenByLoad);
+            Assert.Equal(pinTo, current);
+        }
+    }
+
+    [Fact]
     public void The_monotonic_clock_matches_Stopwatch()
     {
         ulong before = Libc.MonotonicNanoseconds();

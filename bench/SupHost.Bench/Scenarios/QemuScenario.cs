@@ -24,7 +24,7 @@ internal static class QemuScenario
             double directRate = Pair(image, $"stream,server=on,addr.type=unix,addr.path={direct}", $"stream,server=off,addr.type=unix,addr.path={direct}", () => File.Exists(direct));
 
             double intnetRate;
-            using (var daemon = new BenchDaemon(-1))
+            using (var daemon = new BenchDaemon(null))
             using (SupClient client = daemon.Connect())
             {
                 string listen = Path.Combine(directory, "intnet.sock");

@@ -98,7 +98,7 @@ internal static class TapScenario
 
     private static Figures IntNet(string suffix, string a, string b)
     {
-        using var daemon = new BenchDaemon($"0-{Environment.ProcessorCount - 1}");
+        using var daemon = new BenchDaemon(null);
         using SupClient client = daemon.Connect();
         string network = $"bench-tap-{suffix}";
         foreach ((string ns, string end, string address) in new[] { (a, "a", "10.92.0.1/24"), (b, "b", "10.92.0.2/24") })

@@ -51,17 +51,24 @@ internal static class GipCommand
         text.AppendLine(CultureInfo.InvariantCulture, $"mode            {g.Mode}{(g.ModeReason is null ? string.Empty : $" ({g.ModeReason})")}");
         text.AppendLine(CultureInfo.InvariantCulture, $"TSC frequency   {g.TscHz / 1e6:F3} MHz");
         text.AppendLine(CultureInfo.InvariantCulture, $"updates         {g.UpdateHz} Hz (every {g.UpdateIntervalNs / 1e6:F1} ms), {g.Updates} so far, {(g.UpdaterRunning ? "running" : "stopped")}, {g.Users} session(s) mapping it");
-        text.AppendLine(CultureInfo.InvariantCulture, $"clock           {(g.UsesTsc ? "TSC, no system call" : $"CLOCK_MONOTONIC: {g.FallbackReason}")}");
+        string clock = (g.UsesTsc, g.Mode) switch
+        {
+            (false, _) => $"CLOCK_MONOTONIC: {g.FallbackReason}",
+            (true, nameof(GipMode.AsyncTsc)) => "TSC, the entry of the CPU each read runs on, no system call",
+            _ => "TSC, cpu0's entry, no system call",
+        };
+        text.AppendLine(CultureInfo.InvariantCulture, $"clock           {clock}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"slewing         at most {g.MaxSlewPpm} ppm, {g.Steps} step(s) forward");
         if (g.Deviation is { } d)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"deviation       median {d.MedianAbsNs:F0} ns, max {d.MaxAbsNs:F0} ns, mean {d.MeanNs:F0} ns from CLOCK_MONOTONIC ({d.Samples} samples over {d.DurationMs:F0} ms)");
         }
 
         text.AppendLine();
-        var table = new Table("CPU", "STATE", "TRANSACTION", "TSC DELTA", "INTERVAL TSC", "ERRORS");
+        var table = new Table("CPU", "STATE", "TRANSACTION", "TSC DELTA", "INTERVAL TSC", "UPDATES", "LAST ERROR NS", "STEPS", "ERRORS");
         foreach (GipCpuInfo c in g.Cpus)
         {
-            table.Add(c.Cpu, c.State, c.TransactionId, c.TscDelta?.ToString(CultureInfo.InvariantCulture) ?? "not measured", c.UpdateIntervalTsc, c.Errors);
+            table.Add(c.Cpu, c.State, c.TransactionId, c.TscDelta?.ToString(CultureInfo.InvariantCulture) ?? "not measured", c.UpdateIntervalTsc, c.Updates, c.ErrorNs, c.Steps, c.Errors);
         }
 
         text.Append(table);
