@@ -55,6 +55,8 @@ public enum Errno
     EBADFD = 77,
     /// <summary>Message too long.</summary>
     EMSGSIZE = 90,
+    /// <summary>Protocol not available (an unknown socket option).</summary>
+    ENOPROTOOPT = 92,
     /// <summary>Operation not supported.</summary>
     EOPNOTSUPP = 95,
     /// <summary>Address already in use.</summary>

@@ -13,6 +13,7 @@ public static partial class Libc
     private const int SOL_PACKET = 263;
     private const int PACKET_ADD_MEMBERSHIP = 1;
     private const int PACKET_VNET_HDR = 15;
+    private const int PACKET_IGNORE_OUTGOING = 23;
     private const ushort PACKET_MR_PROMISC = 1;
 
     /// <summary>struct sockaddr_ll (20 bytes).</summary>
@@ -43,7 +44,10 @@ public static partial class Libc
     /// thread's network namespace, bound to the interface <paramref name="name"/> there; with
     /// <paramref name="promiscuous"/> a PACKET_MR_PROMISC membership (undone by the kernel when the
     /// socket closes), with <paramref name="vnetHeader"/> PACKET_VNET_HDR (each frame starts with a
-    /// virtio_net_hdr). Returns the errno of the step that failed (ENODEV: no such interface).
+    /// virtio_net_hdr). The socket ignores the frames the host itself sends out of the interface
+    /// (PACKET_IGNORE_OUTGOING, Linux 4.20; skipped on a kernel without it): it receives what
+    /// arrives from the wire only, so the host's own traffic is not taken for the wire's. Returns
+    /// the errno of the step that failed (ENODEV: no such interface).
     /// </summary>
     public static unsafe Errno TryOpenPacketSocket(string name, bool promiscuous, bool vnetHeader, out SafeFd? socket, out int index)
     {
@@ -64,6 +68,16 @@ public static partial class Libc
             // kernel applies it to every frame after the call.
             int on = 1;
             errno = SetOption(fd, SOL_PACKET, PACKET_VNET_HDR, &on, sizeof(int));
+        }
+
+        if (errno == Errno.None)
+        {
+            int on = 1;
+            Errno ignored = SetOption(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &on, sizeof(int));
+            if (ignored is not (Errno.None or Errno.ENOPROTOOPT))
+            {
+                errno = ignored;
+            }
         }
 
         if (errno == Errno.None)

@@ -81,6 +81,51 @@ public sealed class NetFltTests : IDisposable
         Assert.Equal(0, filter.GetProperty("framesOut").GetInt64());
     }
 
+    [Fact]
+    public void The_hosts_own_frames_out_of_a_bridged_interface_are_not_taken_for_the_wires()
+    {
+        (string near, string veth, string far, string peer) = VethPair("10.88.0.1/24");
+        string network = "netflt-" + Hex(3);
+        Assert.Equal(0, Supctl("net", "create", network).ExitCode);
+        Assert.Equal(0, Supctl("net", "trunk", network, "--host-interface", veth, "--netns", near).ExitCode);
+        string nearMac = Mac(near, veth);
+        string farMac = Mac(far, peer);
+
+        // The near namespace's own stack talks to the far end through the bridged veth: its
+        // ARP and ICMP go out of the interface (the host's outgoing frames), the far end's answers
+        // come in from the wire.
+        // (The trunk is active while the network has an active interface.)
+        using SupClient client = _daemon.Connect();
+        using IntNetInterface nic = client.OpenIntNetInterface(new IntNetOpenOptions { Network = network, TrunkType = SupHost.IntNet.Format.IntNetTrunkType.WhateverNone });
+        nic.SetActive(true);
+        using IntNetCapture capture = client.StartIntNetCapture(network);
+        Assert.Equal(0, Tool.Run("ip", "-n", near, "addr", "add", "10.88.0.9/24", "dev", veth).ExitCode);
+        Ping(near, "10.88.0.1");
+
+        var wireSources = new HashSet<string>(StringComparer.Ordinal);
+        long deadline = Environment.TickCount64 + 10_000;
+        while (!wireSources.Contains(farMac) && Environment.TickCount64 < deadline)
+        {
+            capture.Wait(500);
+            while (capture.TryRead(out IntNetCaptureRecord record))
+            {
+                if (record.SourcePort == IntNetCaptureRecord.TrunkWirePort && record.Data.Length >= 12)
+                {
+                    wireSources.Add(Convert.ToHexString(record.Data[6..12]).ToLowerInvariant());
+                }
+            }
+        }
+
+        Assert.Contains(farMac, wireSources);
+        Assert.DoesNotContain(nearMac, wireSources);
+    }
+
+    private static string Mac(string ns, string device)
+    {
+        (_, string stdout, _) = Tool.Run("ip", "-n", ns, "-j", "link", "show", device);
+        return JsonDocument.Parse(stdout).RootElement[0].GetProperty("address").GetString()!.Replace(":", string.Empty, StringComparison.Ordinal);
+    }
+
     public void Dispose()
     {
         _daemon.Dispose();
