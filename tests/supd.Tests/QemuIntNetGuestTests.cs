@@ -257,6 +257,71 @@ public sealed class QemuIntNetGuestTests(DaemonFixture fixture, ITestOutputHelpe
         Assert.False(File.Exists(dgram));
     }
 
+    [Fact]
+    public void A_guest_on_a_stream_port_reaches_a_namespace_behind_a_netadp_adapter_on_the_same_network()
+    {
+        string stream = Path.Combine(_directory, "stream.sock");
+        string name = Create("--stream", stream);
+        string ns = $"supqg-{Guid.NewGuid().ToString("N")[..6]}";
+        string adapter = $"sqa{Guid.NewGuid().ToString("N")[..5]}";
+        Assert.Equal(0, Tool.Run("ip", "netns", "add", ns).ExitCode);
+        try
+        {
+            (int code, string stdout, string stderr) = Tool.Supctl("netadp", "add", adapter, "--netns", ns, "--network", name, "--run-dir", RunDir);
+            Assert.True(code == 0, $"supctl netadp add: {stdout}{stderr}");
+            Assert.Equal(0, Tool.Run("ip", "-n", ns, "addr", "add", "10.0.9.1/24", "dev", adapter).ExitCode);
+            Assert.Equal(0, Tool.Run("ip", "-n", ns, "link", "set", "lo", "up").ExitCode);
+            using (QemuGuest guest = Start(new QemuGuestOptions
+            {
+                Name = "tapside",
+                Netdev = $"stream,server=off,addr.type=unix,addr.path={stream}",
+                Mac = "52:54:00:5e:09:02",
+                Address = "10.0.9.2/24",
+                Script = WaitForPeer("10.0.9.1") + "\niperf3 -s -1\necho IPERF-SERVER-DONE\nsleep 3600\n",
+            }))
+            {
+                Assert.Equal("10.0.9.2", guest.WaitForReady(s_boot));
+                Poll.Until(() => guest.Output.Contains("LINK-UP", StringComparison.Ordinal), () => $"the guest to reach the namespace: {guest.Output}", 120_000);
+
+                (code, stdout, stderr) = Tool.Run("ip", "netns", "exec", ns, "ping", "-c", "5", "-i", "0.2", "-W", "2", "10.0.9.2");
+                Assert.True(code == 0, $"ping from the namespace to the guest: {stdout}{stderr}");
+                Assert.Contains("5 packets transmitted, 5 received, 0% packet loss", stdout, StringComparison.Ordinal);
+
+                // The iperf3 server in the guest may still be starting: retry the client a bounded number of times.
+                string iperf = string.Empty;
+                for (int attempt = 0; attempt < 20 && !iperf.Contains("receiver", StringComparison.Ordinal); attempt++)
+                {
+                    (code, iperf, stderr) = Tool.Run("ip", "netns", "exec", ns, "iperf3", "-c", "10.0.9.2", "-t", "2", "--connect-timeout", "2000");
+                    if (code != 0)
+                    {
+                        iperf += stderr;
+                        Poll.Until(() => guest.Output.Contains("Server listening", StringComparison.Ordinal), "the guest's iperf3 server to listen", 30_000);
+                    }
+                }
+
+                output.WriteLine(iperf);
+                Assert.True(code == 0, iperf);
+                output.WriteLine($"iperf3 namespace (NetAdp TAP) to guest (stream port): {Receiver(iperf)}bit/s");
+                Poll.Until(() => guest.Output.Contains("IPERF-SERVER-DONE", StringComparison.Ordinal), "the iperf3 server's end", 30_000);
+
+                using SupClient client = fixture.Daemon.Connect();
+                JsonElement ports = Show(client, name).GetProperty("ports");
+                Assert.Contains(ports.EnumerateArray(), p => p.GetProperty("kind").GetString() == "tap");
+                Assert.Contains(ports.EnumerateArray(), p => p.GetProperty("kind").GetString() == "qemu-stream" && p.GetProperty("mac").GetString() == "52:54:00:5e:09:02");
+            }
+
+            AssertGone();
+        }
+        finally
+        {
+            _ = Tool.Supctl("netadp", "remove", adapter, "--run-dir", RunDir);
+            _ = Tool.Run("ip", "netns", "del", ns);
+        }
+
+        (_, string list, _) = Tool.Supctl("netadp", "list", "--json", "--run-dir", RunDir);
+        Assert.DoesNotContain(adapter, list, StringComparison.Ordinal);
+    }
+
     private static void AssertPings(string console, string address, int count)
     {
         Assert.Contains($"{count} packets transmitted, {count} packets received, 0% packet loss", console, StringComparison.Ordinal);
