@@ -69,6 +69,9 @@ public sealed class Session : ISessionIdentity, IObjectHolder
 
     /// <summary>Cancelled when the client hangs up or the daemon ends the session; module calls get it as <see cref="ModuleCall.Cancellation"/>.</summary>
     internal CancellationToken Closing { get; init; }
+
+    /// <summary>The descriptor set of this session's module calls that carry none (reused; empty between calls).</summary>
+    internal SupHost.Abi.ModuleCallDescriptors EmptyCallDescriptors { get; } = new([]);
     /// <summary>
     /// The first step of ending the session: from here on nothing may be registered in its name
     /// (objects, module references, factories), so what the clean-up releases is all it held.

@@ -36,7 +36,11 @@ internal sealed class CallDescriptors
         message = null;
         if (fds.Count == 0)
         {
-            return new ModuleCallDescriptors([]);
+            // The session's own empty set, reused: a session's requests are served one at a time,
+            // and every call's set is emptied (CloseAll) before the next request is read. A set a
+            // module kept and filled after its call is not reused.
+            ModuleCallDescriptors reused = session.EmptyCallDescriptors;
+            return reused.Reply.Count == 0 ? reused : new ModuleCallDescriptors([]);
         }
 
         if (!_quota.TryTake(session.Id, session.UserId, fds.Count, out message))
