@@ -13,13 +13,13 @@ namespace SupHost.NetFlt;
 /// </summary>
 internal sealed class Filter : ITrunkPort, IDisposable
 {
-    public const int MaxFrame = 65_535 + 14 + 4 + 255;
+    public const int MaxFrame = VnetDeviceFrame.MaxFrame;
     public const uint GsoTypes = (1u << (int)GsoType.IPv4Tcp) | (1u << (int)GsoType.IPv6Tcp);
     private const int VnetHeader = VirtioNetHeader.Size;
     private readonly IModuleIoHandle _socket;
     private readonly Action<Filter> _gone;
     private readonly Lock _transmitLock = new();
-    private readonly byte[] _transmit = new byte[VnetHeader + MaxFrame];
+    private readonly byte[] _transmit = new byte[VnetDeviceFrame.WriteBufferSize];
     private ISwitchPort? _switch;
     private int _switchCalls;
     private volatile TrunkState _state = TrunkState.Inactive;
@@ -68,7 +68,7 @@ internal sealed class Filter : ITrunkPort, IDisposable
                 return -1;
             }
 
-            int read = _socket.Read(buffer.AsSpan(2, VnetHeader + MaxFrame));
+            int read = _socket.Read(buffer.AsSpan(VnetDeviceFrame.ReadOffset, VnetHeader + MaxFrame));
             if (read == -53)
             {
                 return i;
@@ -79,21 +79,13 @@ internal sealed class Filter : ITrunkPort, IDisposable
                 return -1;
             }
 
-            if (read < VnetHeader + 14)
-            {
-                Interlocked.Increment(ref _bad);
-                continue;
-            }
-
-            Span<byte> frame = buffer.AsSpan(2 + VnetHeader, read - VnetHeader);
-            switch (VirtioNetHeader.Read(buffer.AsSpan(2, VnetHeader)).ToGso(frame, out GsoContext gso))
+            switch (VnetDeviceFrame.FromDevice(buffer, read, out int start, out int length))
             {
                 case VirtioNetHeaderConversion.Plain:
-                    Deliver(frame, TrunkFrameType.Frame);
+                    Deliver(buffer.AsSpan(start, length), TrunkFrameType.Frame);
                     break;
                 case VirtioNetHeaderConversion.Gso:
-                    gso.Write(buffer.AsSpan(4, GsoContext.Size));
-                    Deliver(buffer.AsSpan(4, GsoContext.Size + frame.Length), TrunkFrameType.Gso);
+                    Deliver(buffer.AsSpan(start, length), TrunkFrameType.Gso);
                     break;
                 default:
                     Interlocked.Increment(ref _bad);
@@ -142,27 +134,8 @@ internal sealed class Filter : ITrunkPort, IDisposable
         lock (_transmitLock)
         {
             Span<byte> buffer = _transmit;
-            int length;
-            if (type == TrunkFrameType.Gso && frame.Length > GsoContext.Size && frame.Length - GsoContext.Size <= MaxFrame)
-            {
-                Span<byte> body = buffer.Slice(VnetHeader, frame.Length - GsoContext.Size);
-                frame[GsoContext.Size..].CopyTo(body);
-                if (!VirtioNetHeader.TryFromGso(GsoContext.Read(frame), body, out VirtioNetHeader header))
-                {
-                    Interlocked.Increment(ref _lost);
-                    return -2;
-                }
-
-                header.Write(buffer);
-                length = VnetHeader + body.Length;
-            }
-            else if (type == TrunkFrameType.Frame && frame.Length <= MaxFrame)
-            {
-                buffer[..VnetHeader].Clear();
-                frame.CopyTo(buffer[VnetHeader..]);
-                length = VnetHeader + frame.Length;
-            }
-            else
+            int length = VnetDeviceFrame.ToDevice(frame, type == TrunkFrameType.Gso, buffer);
+            if (length < 0 || type is not (TrunkFrameType.Frame or TrunkFrameType.Gso))
             {
                 Interlocked.Increment(ref _lost);
                 return -2;

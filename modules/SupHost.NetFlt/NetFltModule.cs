@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using SupHost.Abi;
+using SupHost.IntNet.Format;
 
 [assembly: SupModule("netflt", typeof(SupHost.NetFlt.NetFltModule))]
 
@@ -165,7 +166,7 @@ public sealed class NetFltModule : ISupModule, ITrunkFactory
     private void Run(CancellationToken stop)
     {
         var ready = new IoReady[64];
-        byte[] buffer = new byte[2 + 10 + Filter.MaxFrame];
+        byte[] buffer = new byte[VnetDeviceFrame.ReadBufferSize];
         IModuleReadiness readiness = _readiness!;
         while (!stop.IsCancellationRequested)
         {

@@ -20,7 +20,7 @@ namespace SupHost.NetAdp.Internal;
 internal sealed class Adapter : ITrunkPort, IDisposable
 {
     /// <summary>The largest frame either way: an IP packet of 65,535 bytes, its Ethernet header and one VLAN tag, and a GSO header block of at most 255 bytes.</summary>
-    public const int MaxFrame = 65_535 + 14 + 4 + 255;
+    public const int MaxFrame = VnetDeviceFrame.MaxFrame;
 
     /// <summary>What the switch takes whole from the TAP and gives it whole: TCP over IPv4 and IPv6 (bits 1 and 2 of docs/gso.md).</summary>
     public const uint GsoTypes = (1u << (int)GsoType.IPv4Tcp) | (1u << (int)GsoType.IPv6Tcp);
@@ -28,7 +28,7 @@ internal sealed class Adapter : ITrunkPort, IDisposable
     private const int VnetHeader = VirtioNetHeader.Size;
     private readonly IModuleIoHandle _tap;
     private readonly Lock _transmitLock = new();
-    private readonly byte[] _transmit = new byte[VnetHeader + MaxFrame];
+    private readonly byte[] _transmit = new byte[VnetDeviceFrame.WriteBufferSize];
     private readonly byte[] _reportedMac = new byte[6];
     private ISwitchPort? _switch;
     private int _switchCalls;
@@ -107,7 +107,7 @@ internal sealed class Adapter : ITrunkPort, IDisposable
 
     /// <summary>
     /// Reads up to <paramref name="budget"/> frames from the TAP (on the worker, into
-    /// <paramref name="buffer"/>, at least 2 + 10 + <see cref="MaxFrame"/> bytes) and delivers them.
+    /// <paramref name="buffer"/>, <see cref="VnetDeviceFrame.ReadBufferSize"/> bytes) and delivers them.
     /// Returns how many it read; fewer than the budget means the TAP is empty; -1 when it is closed.
     /// </summary>
     public int ReadBurst(byte[] buffer, int budget)
@@ -119,8 +119,7 @@ internal sealed class Adapter : ITrunkPort, IDisposable
                 return -1;
             }
 
-            // The header at 2 to 12, the frame from 12: a GSO context (8 bytes) then fits at 4 to 12.
-            int read = _tap.Read(buffer.AsSpan(2, VnetHeader + MaxFrame));
+            int read = _tap.Read(buffer.AsSpan(VnetDeviceFrame.ReadOffset, VnetHeader + MaxFrame));
             if (read == -53)
             {
                 return i;
@@ -131,22 +130,13 @@ internal sealed class Adapter : ITrunkPort, IDisposable
                 return -1;
             }
 
-            if (read < VnetHeader + 14)
-            {
-                Counters.CountBad();
-                continue;
-            }
-
-            Span<byte> frame = buffer.AsSpan(2 + VnetHeader, read - VnetHeader);
-            VirtioNetHeader header = VirtioNetHeader.Read(buffer.AsSpan(2, VnetHeader));
-            switch (header.ToGso(frame, out GsoContext gso))
+            switch (VnetDeviceFrame.FromDevice(buffer, read, out int start, out int length))
             {
                 case VirtioNetHeaderConversion.Plain:
-                    Deliver(frame, TrunkFrameType.Frame);
+                    Deliver(buffer.AsSpan(start, length), TrunkFrameType.Frame);
                     break;
                 case VirtioNetHeaderConversion.Gso:
-                    gso.Write(buffer.AsSpan(4, GsoContext.Size));
-                    Deliver(buffer.AsSpan(4, GsoContext.Size + frame.Length), TrunkFrameType.Gso);
+                    Deliver(buffer.AsSpan(start, length), TrunkFrameType.Gso);
                     break;
                 default:
                     Counters.CountBad();
@@ -195,35 +185,9 @@ internal sealed class Adapter : ITrunkPort, IDisposable
         lock (_transmitLock)
         {
             Span<byte> buffer = _transmit;
-            int length;
             bool gso = type == TrunkFrameType.Gso;
-            if (gso)
-            {
-                if (frame.Length <= GsoContext.Size || frame.Length - GsoContext.Size > MaxFrame)
-                {
-                    Counters.CountLost();
-                    return -2;
-                }
-
-                GsoContext context = GsoContext.Read(frame);
-                Span<byte> body = buffer.Slice(VnetHeader, frame.Length - GsoContext.Size);
-                frame[GsoContext.Size..].CopyTo(body);
-                if (!VirtioNetHeader.TryFromGso(context, body, out VirtioNetHeader header))
-                {
-                    Counters.CountLost();
-                    return -2;
-                }
-
-                header.Write(buffer);
-                length = VnetHeader + body.Length;
-            }
-            else if (type == TrunkFrameType.Frame && frame.Length <= MaxFrame)
-            {
-                buffer[..VnetHeader].Clear();
-                frame.CopyTo(buffer[VnetHeader..]);
-                length = VnetHeader + frame.Length;
-            }
-            else
+            int length = VnetDeviceFrame.ToDevice(frame, gso, buffer);
+            if (length < 0 || type is not (TrunkFrameType.Frame or TrunkFrameType.Gso))
             {
                 Counters.CountLost();
                 return -2;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using SupHost.Abi;
+using SupHost.IntNet.Format;
 
 namespace SupHost.NetAdp.Internal;
 
@@ -64,7 +65,7 @@ internal sealed class AdapterWorker : IDisposable
     private void Run(CancellationToken stop)
     {
         var ready = new IoReady[64];
-        byte[] buffer = new byte[2 + 10 + Adapter.MaxFrame];
+        byte[] buffer = new byte[VnetDeviceFrame.ReadBufferSize];
         while (!stop.IsCancellationRequested)
         {
             int count = _readiness.Wait(ready, -1, stop);
