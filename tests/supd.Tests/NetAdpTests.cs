@@ -244,6 +244,43 @@ public sealed class NetAdpTests : IDisposable
         client.Nop();
     }
 
+    [Fact]
+    public void Only_root_adds_or_removes_adapters_and_adds_qemu_back_ends()
+    {
+        using var user = new TestUser();
+        string group = Tool.Run("stat", "-c", "%G", Path.Combine(_daemon.RunDir, SupHost.Protocol.ProtocolConstants.FullSocketName)).Stdout.Trim();
+        user.AddToGroup(group);
+        string supctl = Path.Combine(AppContext.BaseDirectory, "supctl.dll");
+        string name = "supr" + Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant();
+
+        // A member of the socket group reaches the daemon (netadp list answers) but may not make a TAP.
+        (int code, string stdout, string stderr) = user.Run("dotnet", supctl, "netadp", "list", "--run-dir", _daemon.RunDir);
+        Assert.True(code == 0, $"netadp list as {user.Name}: {stdout}{stderr}");
+        (code, stdout, stderr) = user.Run("dotnet", supctl, "netadp", "add", name, "--run-dir", _daemon.RunDir);
+        Assert.NotEqual(0, code);
+        Assert.Contains("PermissionDenied", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(List().GetProperty("adapters").EnumerateArray(), a => a.GetProperty("name").GetString() == name);
+        Assert.NotEqual(0, Tool.Run("ip", "link", "show", name).ExitCode);
+
+        // Root's adapter cannot be removed by the member either.
+        (code, _, stderr) = Tool.Supctl("netadp", "add", name, "--run-dir", _daemon.RunDir);
+        Assert.True(code == 0, stderr);
+        (code, stdout, stderr) = user.Run("dotnet", supctl, "netadp", "remove", name, "--run-dir", _daemon.RunDir);
+        Assert.NotEqual(0, code);
+        Assert.Contains("PermissionDenied", stderr, StringComparison.Ordinal);
+        Assert.Contains(List().GetProperty("adapters").EnumerateArray(), a => a.GetProperty("name").GetString() == name);
+        Assert.Equal(0, Tool.Supctl("netadp", "remove", name, "--run-dir", _daemon.RunDir).ExitCode);
+
+        // Nor may the member make the daemon listen for QEMU on a path of its choosing.
+        string network = "qroot-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant();
+        string path = Path.Combine(Path.GetTempPath(), network + ".sock");
+        (code, stdout, stderr) = user.Run("dotnet", supctl, "net", "create", network, "--stream", path, "--run-dir", _daemon.RunDir);
+        Assert.NotEqual(0, code);
+        Assert.Contains("PermissionDenied", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(path), $"{path} was made for a non-root session");
+        Assert.NotEqual(0, Tool.Supctl("net", "show", network, "--run-dir", _daemon.RunDir).ExitCode);
+    }
+
     public void Dispose()
     {
         foreach (Daemon daemon in _daemons)
