@@ -11,6 +11,12 @@ public static partial class Libc
     /// <summary>SIGTERM.</summary>
     public const int SIGTERM = 15;
 
+    /// <summary>SIGCONT (x86-64 and arm64 Linux).</summary>
+    public const int SIGCONT = 18;
+
+    /// <summary>SIGSTOP (x86-64 and arm64 Linux).</summary>
+    public const int SIGSTOP = 19;
+
     [LibraryImport(LibraryName, EntryPoint = "kill", SetLastError = true)]
     private static partial int kill(int pid, int sig);
 

@@ -26,6 +26,11 @@ public static partial class Libc
     //     the TSC, so the load's address is known only once the counter is read: the load cannot
     //     execute before it, without the cost of an lfence after the TSC (x86 has no value
     //     prediction for addresses; sub of two different registers is not a zeroing idiom).
+    // Where lfence is known to be dispatch-serializing (Intel: always, SDM vol. 2 LFENCE; AMD and
+    // Hygon: CPUID 0x80000021 EAX bit 2, "LFENCE always serializing"), "lfence; rdtsc" orders the
+    // counter after every earlier instruction as rdtscp does, and is cheaper on the CPUs measured
+    // here (AMD family 1Ah: 16.5 against 18.9 ns a read, bench gip). The ordered reader and the
+    // then-load reader without a processor id use it there; what needs the id keeps rdtscp.
     private static ReadOnlySpan<byte> RdtscCode => [0x0F, 0x31, 0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, 0xC3];
 
     private static ReadOnlySpan<byte> RdtscpCode => [0x0F, 0x01, 0xF9, 0x0F, 0xAE, 0xE8, 0x48, 0xC1, 0xE2, 0x20, 0x48, 0x09, 0xD0, 0xC3];
@@ -63,6 +68,7 @@ public static partial class Libc
     private static readonly Lock s_stubLock = new();
     private static nint s_stubs;
     private static bool s_hasRdtscp;
+    private static bool s_lfenceSerializes;
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct timespec
@@ -115,13 +121,20 @@ public static partial class Libc
         (delegate* unmanaged[SuppressGCTransition]<ulong>)Stub(0);
 
     /// <summary>
-    /// The TSC read in program order (rdtscp then lfence, or lfence, rdtsc, lfence without rdtscp):
-    /// it reads the counter after every earlier load completed and before any later instruction
-    /// starts, so a read that happens after another thread's read (through memory) sees a later TSC
-    /// when the TSCs are synchronised. Null where <see cref="TscReader"/> is.
+    /// The TSC read in program order (lfence, rdtsc, lfence where lfence is dispatch-serializing or
+    /// the CPU has no rdtscp; rdtscp then lfence otherwise): it reads the counter after every earlier
+    /// load completed and before any later instruction starts, so a read that happens after another
+    /// thread's read (through memory) sees a later TSC when the TSCs are synchronised. Null where
+    /// <see cref="TscReader"/> is.
     /// </summary>
     public static unsafe delegate* unmanaged[SuppressGCTransition]<ulong> OrderedTscReader() =>
-        (delegate* unmanaged[SuppressGCTransition]<ulong>)(Stub(0) == 0 ? 0 : Stub(s_hasRdtscp ? StubSlot : 2 * StubSlot));
+        (delegate* unmanaged[SuppressGCTransition]<ulong>)(Stub(0) == 0 ? 0 : Stub(s_hasRdtscp && !s_lfenceSerializes ? StubSlot : 2 * StubSlot));
+
+    /// <summary>
+    /// How <see cref="OrderedTscReader"/> and <see cref="TscThenLoadWithoutCpuReader"/> order the
+    /// counter on this CPU: "lfence; rdtsc" or "rdtscp"; "none" where <see cref="TscReader"/> is null.
+    /// </summary>
+    public static string OrderedTscForm => Stub(0) == 0 ? "none" : s_hasRdtscp && !s_lfenceSerializes ? "rdtscp" : "lfence; rdtsc";
 
     /// <summary>
     /// rdtscp then lfence, storing the processor id the TSC was read on (IA32_TSC_AUX, which Linux
@@ -141,6 +154,48 @@ public static partial class Libc
     /// </summary>
     public static unsafe delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> TscThenLoadReader() =>
         (delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong>)(Stub(0) == 0 ? 0 : Stub(s_hasRdtscp ? 4 * StubSlot : 5 * StubSlot));
+
+    /// <summary>
+    /// The same contract as <see cref="TscThenLoadReader"/> without the processor id (0 is stored
+    /// through the third argument), in the cheaper ordering where the CPU has it (lfence; rdtsc
+    /// where lfence is dispatch-serializing; see <see cref="OrderedTscForm"/>). For a reader that
+    /// does not need to know its CPU. Null where <see cref="TscReader"/> is.
+    /// </summary>
+    public static unsafe delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> TscThenLoadWithoutCpuReader() =>
+        (delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong>)(Stub(0) == 0 ? 0 : Stub(s_hasRdtscp && !s_lfenceSerializes ? 4 * StubSlot : 5 * StubSlot));
+
+    /// <summary>
+    /// Whether lfence waits for every earlier instruction to complete before later ones start
+    /// (dispatch-serializing), so that "lfence; rdtsc" is ordered: Intel documents it for all its
+    /// processors; AMD and Hygon say so in CPUID 0x80000021 EAX bit 2 (on older AMD processors it
+    /// depends on an MSR the kernel may set, which a process cannot see: rdtscp is used there).
+    /// </summary>
+    private static bool LfenceIsDispatchSerializing()
+    {
+        if (!System.Runtime.Intrinsics.X86.X86Base.IsSupported)
+        {
+            return false;
+        }
+
+        (int _, int ebx, int ecx, int edx) = System.Runtime.Intrinsics.X86.X86Base.CpuId(0, 0);
+        Span<byte> vendor = stackalloc byte[12];
+        BitConverter.TryWriteBytes(vendor, ebx);
+        BitConverter.TryWriteBytes(vendor[4..], edx);
+        BitConverter.TryWriteBytes(vendor[8..], ecx);
+        if (vendor.SequenceEqual("GenuineIntel"u8))
+        {
+            return true;
+        }
+
+        if (!vendor.SequenceEqual("AuthenticAMD"u8) && !vendor.SequenceEqual("HygonGenuine"u8))
+        {
+            return false;
+        }
+
+        int maxExtended = System.Runtime.Intrinsics.X86.X86Base.CpuId(unchecked((int)0x80000000), 0).Eax;
+        return unchecked((uint)maxExtended) >= 0x80000021
+            && (System.Runtime.Intrinsics.X86.X86Base.CpuId(unchecked((int)0x80000021), 0).Eax & (1 << 2)) != 0;
+    }
 
     /// <summary>The stub page plus <paramref name="offset"/>, made on first use; 0 without one.</summary>
     private static unsafe nint Stub(int offset)
@@ -177,6 +232,7 @@ public static partial class Libc
                 // CPUID 0x80000001: EDX bit 27 is RDTSCP.
                 s_hasRdtscp = System.Runtime.Intrinsics.X86.X86Base.IsSupported
                     && (System.Runtime.Intrinsics.X86.X86Base.CpuId(unchecked((int)0x80000001), 0).Edx & (1 << 27)) != 0;
+                s_lfenceSerializes = LfenceIsDispatchSerializing();
                 s_stubs = page;
             }
 

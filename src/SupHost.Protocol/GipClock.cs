@@ -33,6 +33,7 @@ public sealed unsafe class GipClock
     private readonly int _cpuCount;
     private readonly delegate* unmanaged[SuppressGCTransition]<ulong> _rawTsc;
     private readonly delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> _tscThenLoad;
+    private readonly delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> _tscThenLoadWithoutCpu;
     private readonly bool _usesTsc;
     private readonly bool _perCpu;
     private readonly Counters _counters = new();
@@ -42,7 +43,9 @@ public sealed unsafe class GipClock
     /// A clock over a mapped GIP of <paramref name="length"/> bytes. <paramref name="rawTsc"/> reads
     /// the TSC unordered; <paramref name="tscThenLoad"/> reads it after every earlier instruction,
     /// then loads a u32 through an address computed from it (so after it), with the processor id
-    /// when <paramref name="tscHasCpu"/> (rdtscp); each null when this process has none.
+    /// when <paramref name="tscHasCpu"/> (rdtscp); <paramref name="tscThenLoadWithoutCpu"/> does the
+    /// same without the processor id, in the cheapest ordering the CPU has (the reads of one shared
+    /// entry use it; null: <paramref name="tscThenLoad"/> serves); each null when this process has none.
     /// </summary>
     /// <exception cref="ArgumentException">The page is not a GIP this reader knows (<see cref="GipLayout.Refusal"/>).</exception>
     internal GipClock(
@@ -50,6 +53,7 @@ public sealed unsafe class GipClock
         long length,
         delegate* unmanaged[SuppressGCTransition]<ulong> rawTsc,
         delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> tscThenLoad,
+        delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> tscThenLoadWithoutCpu,
         bool tscHasCpu)
     {
         ReadOnlySpan<byte> whole = new(page, (int)Math.Min(length, int.MaxValue));
@@ -64,6 +68,7 @@ public sealed unsafe class GipClock
         _cpuCount = BinaryPrimitives.ReadUInt16LittleEndian(whole[GipLayout.CpuCountOffset..]);
         _rawTsc = rawTsc;
         _tscThenLoad = tscThenLoad;
+        _tscThenLoadWithoutCpu = tscThenLoadWithoutCpu == null ? tscThenLoad : tscThenLoadWithoutCpu;
         Length = length;
         Mode = (GipMode)BinaryPrimitives.ReadUInt32LittleEndian(whole[GipLayout.ModeOffset..]);
         FallbackReason = Mode switch
@@ -105,6 +110,9 @@ public sealed unsafe class GipClock
     /// <summary>Reads in asynchronous mode retried because the thread was not on the CPU whose entry it read (it migrated, or it had not read on that CPU before).</summary>
     public long CpuRetries => Interlocked.Read(ref _counters.CpuRetries);
 
+    /// <summary>Reads in asynchronous mode that computed a time before one this process had already returned, and returned that one instead (each CPU's entry has its own small error).</summary>
+    public long GuardedReads => Interlocked.Read(ref _counters.GuardedReads);
+
     /// <summary>Reads in asynchronous mode on a CPU without an entry, which used CLOCK_MONOTONIC.</summary>
     public long UnknownCpuReads => Interlocked.Read(ref _counters.UnknownCpuReads);
 
@@ -135,8 +143,9 @@ public sealed unsafe class GipClock
 
         uint loaded;
         uint cpu;
-        // The stub always loads a u32 after the TSC: the magic, which nobody writes after the page is made.
-        return _tscThenLoad((uint*)(_page + GipLayout.MagicOffset), &loaded, &cpu);
+        // The stub always loads a u32 after the TSC: the magic, which nobody writes after the page is
+        // made. The form this clock's reads use: with the processor id in asynchronous mode.
+        return (_perCpu ? _tscThenLoad : _tscThenLoadWithoutCpu)((uint*)(_page + GipLayout.MagicOffset), &loaded, &cpu);
     }
 
     /// <summary>
@@ -287,7 +296,7 @@ public sealed unsafe class GipClock
             // The TSC after the loads above; the id's second load after the TSC.
             uint again;
             uint cpu;
-            ulong tsc = _tscThenLoad((uint*)(entry + GipLayout.CpuTransactionOffset), &again, &cpu);
+            ulong tsc = _tscThenLoadWithoutCpu((uint*)(entry + GipLayout.CpuTransactionOffset), &again, &cpu);
             if ((transaction & 1) != 0 || again != transaction)
             {
                 Interlocked.Increment(ref _counters.TornReads);
@@ -322,7 +331,7 @@ public sealed unsafe class GipClock
                 }
 
                 Interlocked.Increment(ref _counters.UnknownCpuReads);
-                return MonotonicNanoseconds();
+                return AfterLast(MonotonicNanoseconds());
             }
 
             byte* entry = _entries + (index * GipLayout.CpuEntrySize);
@@ -353,7 +362,41 @@ public sealed unsafe class GipClock
                 continue;
             }
 
-            return Compute(tsc, baseNs, baseTsc, nsPerTick, slewTicks, nominal, maxDelta);
+            return AfterLast(Compute(tsc, baseNs, baseTsc, nsPerTick, slewTicks, nominal, maxDelta));
+        }
+    }
+
+    /// <summary>
+    /// Asynchronous mode's guard: each CPU's entry follows CLOCK_MONOTONIC on its own, within the
+    /// error of that CPU's samples (tens to hundreds of nanoseconds on a loaded machine), so a read
+    /// on one CPU may compute a time before a read that happened earlier on another. As SUPDrv's
+    /// async mode does (IPRT's previous-value check), the clock keeps the latest time it returned in
+    /// this process and never returns less (counted in <see cref="GuardedReads"/>). The one shared
+    /// write per read is asynchronous mode's cost; the invariant mode's read has none.
+    /// </summary>
+    private ulong AfterLast(ulong ns)
+    {
+        ref long last = ref _counters.AsyncLast;
+        long previous = Volatile.Read(ref last);
+        while (true)
+        {
+            if ((long)ns <= previous)
+            {
+                if ((long)ns < previous)
+                {
+                    Interlocked.Increment(ref _counters.GuardedReads);
+                }
+
+                return (ulong)previous;
+            }
+
+            long seen = Interlocked.CompareExchange(ref last, (long)ns, previous);
+            if (seen == previous)
+            {
+                return ns;
+            }
+
+            previous = seen;
         }
     }
 
@@ -393,5 +436,12 @@ public sealed unsafe class GipClock
 
         [System.Runtime.InteropServices.FieldOffset(88)]
         public long UnknownCpuReads;
+
+        [System.Runtime.InteropServices.FieldOffset(96)]
+        public long GuardedReads;
+
+        // Asynchronous mode's latest time returned, alone on its cache line.
+        [System.Runtime.InteropServices.FieldOffset(128)]
+        public long AsyncLast;
     }
 }

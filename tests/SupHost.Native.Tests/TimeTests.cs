@@ -59,6 +59,9 @@ public class TimeTests
         }
 
         delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> thenLoad = Libc.TscThenLoadReader();
+        delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> thenLoadWithoutCpu = Libc.TscThenLoadWithoutCpuReader();
+        Assert.True(thenLoadWithoutCpu != null);
+        Assert.True(Libc.OrderedTscForm is "lfence; rdtsc" or "rdtscp", Libc.OrderedTscForm);
         uint* word = stackalloc uint[1];
         for (int i = 0; i < 1000; i++)
         {
@@ -70,9 +73,12 @@ public class TimeTests
             uint loaded;
             uint loadCpu;
             ulong d = thenLoad(word, &loaded, &loadCpu);
-            ulong e = raw();
-            Assert.True(a <= b && b <= c && c <= d && d <= e, $"{a} {b} {c} {d} {e}");
             Assert.Equal((uint)i * 7, loaded);
+            *word = (uint)i * 11;
+            ulong f = thenLoadWithoutCpu(word, &loaded, &loadCpu);
+            ulong e = raw();
+            Assert.True(a <= b && b <= c && c <= d && d <= f && f <= e, $"{a} {b} {c} {d} {f} {e}");
+            Assert.Equal((uint)i * 11, loaded);
         }
 
         // The processor id is the CPU the thread runs on (Linux writes it into IA32_TSC_AUX).

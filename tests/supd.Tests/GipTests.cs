@@ -283,6 +283,89 @@ public class GipTests
         Assert.InRange(info.Cpus[0].ErrorNs, -5_000, 5_000);
     }
 
+    [Fact]
+    public void A_daemon_stopped_past_the_staleness_bound_leaves_readers_on_the_kernels_time_and_resumes_without_a_step_back()
+    {
+        // SIGSTOP freezes the updater with the page mapped: after a second without an update the
+        // entry is stale, and reads return the later of the formula and CLOCK_MONOTONIC (counted).
+        // SIGCONT: the first update starts the entry no earlier than what those reads returned (the
+        // catch-up path of docs/gip.md). A reader reads back to back throughout; none may go back.
+        using Daemon daemon = Daemon.Start();
+        using SupClient client = daemon.Connect();
+        using GipMapping gip = client.MapGip();
+        GipClock clock = gip.Clock;
+        Assert.True(clock.UsesTsc, clock.FallbackReason);
+        Poll.Until(() => gip.Snapshot().Cpus[0].Updates > 1, "the updater to run");
+        long backwards = 0;
+        long worstNs = 0;
+        long reads = 0;
+        long belowKernel = 0;
+        int done = 0;
+        var reader = new Thread(() =>
+        {
+            ulong last = clock.NanoTime;
+            while (Volatile.Read(ref done) == 0)
+            {
+                ulong kernel = Libc.MonotonicNanoseconds();
+                ulong now = clock.NanoTime;
+                if (now < last)
+                {
+                    backwards++;
+                    worstNs = Math.Max(worstNs, (long)(last - now));
+                }
+
+                // A read taken after the kernel's must not trail it by more than the 10 µs the
+                // clock is held to (stale or not).
+                if (now + 10_000 < kernel)
+                {
+                    belowKernel++;
+                }
+
+                last = now;
+                Volatile.Write(ref reads, reads + 1);
+            }
+        });
+        reader.Start();
+        ulong updatesBefore;
+        try
+        {
+            Libc.Kill(daemon.Pid, Libc.SIGSTOP);
+            try
+            {
+                Poll.Until(() => clock.StaleReads > 0, "reads of the frozen daemon's entry to be stale", timeoutMs: 30_000);
+                updatesBefore = gip.Snapshot().Cpus[0].Updates;
+            }
+            finally
+            {
+                Libc.Kill(daemon.Pid, Libc.SIGCONT);
+            }
+
+            Poll.Until(() => gip.Snapshot().Cpus[0].Updates > updatesBefore + 2, "the updater to run again");
+            long readsAfter = Volatile.Read(ref reads);
+            Poll.Until(() => Volatile.Read(ref reads) > readsAfter + 100_000, "reads after the resume");
+        }
+        finally
+        {
+            Volatile.Write(ref done, 1);
+            reader.Join();
+        }
+
+        GipInfo info = gip.Snapshot();
+        Assert.True(backwards == 0, $"{backwards} reads earlier than the one before, by up to {worstNs} ns");
+        Assert.True(belowKernel == 0, $"{belowKernel} of {reads} reads more than 10 µs behind CLOCK_MONOTONIC");
+        Assert.True(clock.StaleReads > 0);
+        long staleAfterResume = clock.StaleReads;
+        ulong kernelNow = Libc.MonotonicNanoseconds();
+        ulong settled = clock.NanoTime;
+        Assert.Equal(staleAfterResume, clock.StaleReads);
+        Assert.True(settled + 10_000 >= kernelNow, $"after the resume the clock trails CLOCK_MONOTONIC by {(long)(kernelNow - settled)} ns");
+
+        // A pause is no error of the rate: no step forward, and the daemon served on.
+        Assert.Equal(0u, info.Steps);
+        Assert.Equal(ExpectedMode().ToString(), info.Mode);
+        Assert.NotNull(client.QueryStatus());
+    }
+
     /// <summary>The fields of a CPU entry a read uses, read under its transaction id, and the formula docs/gip.md gives for them.</summary>
     private readonly unsafe record struct Entry(uint Transaction, ulong Ns, ulong Tsc, ulong NsPerTick, ulong SlewTicks, ulong Nominal)
     {

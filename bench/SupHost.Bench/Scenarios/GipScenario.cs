@@ -8,8 +8,8 @@ namespace SupHost.Bench.Scenarios;
 
 /// <summary>
 /// gip: nanoseconds per read of the GIP clock, each figure next to the floors of the same run: the
-/// ordered TSC read the clock is built on (the stub: rdtscp, then a load through an address computed
-/// from the TSC), the raw rdtsc, and
+/// ordered TSC read the clock is built on (the stub: lfence + rdtsc where lfence is dispatch-serializing,
+/// rdtscp otherwise, then a load through an address computed from the TSC; Libc.OrderedTscForm), the raw rdtsc, and
 /// clock_gettime(CLOCK_MONOTONIC) (through the vDSO, no GC transition). In interleaved rounds:
 /// one thread on CPU 0 (the daemon updates the page from CPU 1); two threads at once, one on each
 /// CPU (the clock, clock_gettime and the ordered TSC, each on both at once); forced asynchronous
@@ -37,6 +37,8 @@ internal static class GipScenario
         {
             Console.Error.WriteLine($"note: the GIP clock does not use the TSC here: {clock.FallbackReason}");
         }
+
+        Console.Error.WriteLine($"the TSC is read in order with: {Libc.OrderedTscForm}");
 
         // One thread, interleaved rounds.
         var gipNs = new List<double>();
@@ -119,17 +121,21 @@ internal static class GipScenario
 
         // Its lines are picoseconds (read as Stopwatch ticks of a nanosecond, which they are not: scaled here).
         double[] ns = [.. floor.Run(reads, 0).Select(ps => ps * (1e9 / Stopwatch.Frequency) / 1000)];
-        if (ns.Length != 5)
+        if (ns.Length != 7)
         {
-            Console.Error.WriteLine($"native/tsc.c printed {ns.Length} figures, not 5: its floor is skipped");
+            Console.Error.WriteLine($"native/tsc.c printed {ns.Length} figures, not 7: its floor is skipped");
             return [];
         }
 
+        // The clock's stub is the lfence form where lfence is dispatch-serializing, rdtscp otherwise.
+        bool lfence = Libc.OrderedTscForm == "lfence; rdtsc";
         return
         [
             new("rdtsc_stub_call", rawStub, "ns", "c_rdtsc_inline", ns[0]),
-            new("ordered_tsc_stub_call", orderedStub, "ns", "c_rdtscp_then_load_inline", ns[2]),
+            new("ordered_tsc_stub_call", orderedStub, "ns", lfence ? "c_lfence_rdtsc_then_load_inline" : "c_rdtscp_then_load_inline", lfence ? ns[6] : ns[2]),
             new("c_rdtscp_inline", ns[1], "ns", "c_rdtscp_lfence_inline", ns[3]),
+            new("c_lfence_rdtsc_inline", ns[5], "ns", "c_rdtscp_inline", ns[1]),
+            new("c_rdtscp_then_load_inline", ns[2], "ns", "c_lfence_rdtsc_then_load_inline", ns[6]),
             new("clock_gettime_monotonic", monotonic, "ns", "c_clock_gettime_inline", ns[4]),
         ];
     }

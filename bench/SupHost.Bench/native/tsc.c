@@ -2,7 +2,8 @@
  * usage: tsc READS CPU
  * prints: picoseconds per read, one a line, in this order: rdtsc; rdtscp; rdtscp then a load through
  *         an address computed from the TSC (what the clock's stub does); rdtscp + lfence;
- *         clock_gettime(CLOCK_MONOTONIC). Each after a warm-up of as many reads. */
+ *         clock_gettime(CLOCK_MONOTONIC); lfence + rdtsc; lfence + rdtsc then the same load (the
+ *         stub where lfence is dispatch-serializing). Each after a warm-up of as many reads. */
 #include "floor.h"
 #include <stdint.h>
 #include <time.h>
@@ -39,6 +40,22 @@ static inline uint64_t fenced(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+static inline uint64_t lfence_rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t lfence_then_load(void)
+{
+    uint64_t tsc, zero;
+    uint32_t loaded;
+    __asm__ volatile("lfence; rdtsc; shl $32, %%rdx; or %%rdx, %%rax; mov %%rax, %%rdx; sub %%rax, %%rdx; mov (%3,%%rdx), %2"
+                     : "=a"(tsc), "=&d"(zero), "=r"(loaded) : "r"(&word) : "memory");
+    return tsc + loaded;
+}
+
 static inline uint64_t monotonic(void)
 {
     struct timespec t;
@@ -65,5 +82,7 @@ int main(int argc, char **argv)
     MEASURE(then_load);
     MEASURE(fenced);
     MEASURE(monotonic);
+    MEASURE(lfence_rdtsc);
+    MEASURE(lfence_then_load);
     return 0;
 }
