@@ -44,12 +44,23 @@ internal static class CallScenario
                     }
                 }
 
+                // Each round starts with the next subject, so that none always follows the same one
+                // (the descriptor calls leave the caches and the kernel's deferred closes to whoever
+                // runs next: always the module call, when the order was fixed).
+                (List<long[]> Samples, Action RoundTrip)[] subjects =
+                [
+                    (call, () => client.CallModule(entry, 0, 0)),
+                    (nop, client.Nop),
+                    (raw, echo.Client.RoundTrip),
+                    (descriptors, TwoWays),
+                ];
                 for (int round = 0; round < Rounds; round++)
                 {
-                    call.Add(Latency.Sample(perRound, () => client.CallModule(entry, 0, 0), longWarmUp: round == 0));
-                    nop.Add(Latency.Sample(perRound, client.Nop, longWarmUp: round == 0));
-                    raw.Add(Latency.Sample(perRound, echo.Client.RoundTrip, longWarmUp: round == 0));
-                    descriptors.Add(Latency.Sample(perRound, TwoWays, longWarmUp: round == 0));
+                    for (int k = 0; k < subjects.Length; k++)
+                    {
+                        (List<long[]> samples, Action roundTrip) = subjects[(round + k) % subjects.Length];
+                        samples.Add(Latency.Sample(perRound, roundTrip, longWarmUp: round == 0));
+                    }
                 }
 
                 foreach (SupHost.Native.SafeFd fd in pair)
