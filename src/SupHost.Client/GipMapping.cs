@@ -27,7 +27,7 @@ public sealed unsafe class GipMapping : IDisposable
                 throw new SupException(SupStatus.GipVersionUnknown, refusal);
             }
 
-            Clock = new GipClock(page, length, Libc.TscReader(), Libc.TscThenLoadReader(), Libc.TscThenLoadWithoutCpuReader(), Libc.OrderedTscWithCpuReader() != null);
+            Clock = new GipClock(page, length, Libc.TscReader(), Libc.TscThenLoadReader(), Libc.TscThenLoadWithoutCpuReader(), Libc.GipEntryReader(), Libc.OrderedTscWithCpuReader() != null);
         }
         catch
         {

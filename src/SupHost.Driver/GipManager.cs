@@ -149,7 +149,7 @@ public sealed unsafe class GipManager : IDisposable
 
         // Written last: a reader that finds the magic finds a complete page.
         Volatile.Write(ref *(uint*)(_page + GipLayout.MagicOffset), GipLayout.Magic);
-        Clock = new GipClock(_page, length, Libc.TscReader(), Libc.TscThenLoadReader(), Libc.TscThenLoadWithoutCpuReader(), _tscWithCpu != null);
+        Clock = new GipClock(_page, length, Libc.TscReader(), Libc.TscThenLoadReader(), Libc.TscThenLoadWithoutCpuReader(), Libc.GipEntryReader(), _tscWithCpu != null);
         if (_logger.IsEnabled(LogLevel.Information))
         {
             string deltaList = string.Join(", ", deltas.Select((d, i) => $"cpu{cpus[i]} {(d is null ? "-" : d.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))}"));

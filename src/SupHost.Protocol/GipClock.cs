@@ -34,6 +34,7 @@ public sealed unsafe class GipClock
     private readonly delegate* unmanaged[SuppressGCTransition]<ulong> _rawTsc;
     private readonly delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> _tscThenLoad;
     private readonly delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> _tscThenLoadWithoutCpu;
+    private readonly delegate* unmanaged[SuppressGCTransition]<byte*, ulong> _entryRead;
     private readonly bool _usesTsc;
     private readonly bool _perCpu;
     private readonly Counters _counters = new();
@@ -45,7 +46,9 @@ public sealed unsafe class GipClock
     /// then loads a u32 through an address computed from it (so after it), with the processor id
     /// when <paramref name="tscHasCpu"/> (rdtscp); <paramref name="tscThenLoadWithoutCpu"/> does the
     /// same without the processor id, in the cheapest ordering the CPU has (the reads of one shared
-    /// entry use it; null: <paramref name="tscThenLoad"/> serves); each null when this process has none.
+    /// entry use it; null: <paramref name="tscThenLoad"/> serves); <paramref name="entryRead"/> is the
+    /// whole read of one entry in one call (0 when the full path must decide; null: the full path
+    /// always); each null when this process has none.
     /// </summary>
     /// <exception cref="ArgumentException">The page is not a GIP this reader knows (<see cref="GipLayout.Refusal"/>).</exception>
     internal GipClock(
@@ -54,6 +57,7 @@ public sealed unsafe class GipClock
         delegate* unmanaged[SuppressGCTransition]<ulong> rawTsc,
         delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> tscThenLoad,
         delegate* unmanaged[SuppressGCTransition]<uint*, uint*, uint*, ulong> tscThenLoadWithoutCpu,
+        delegate* unmanaged[SuppressGCTransition]<byte*, ulong> entryRead,
         bool tscHasCpu)
     {
         ReadOnlySpan<byte> whole = new(page, (int)Math.Min(length, int.MaxValue));
@@ -69,6 +73,7 @@ public sealed unsafe class GipClock
         _rawTsc = rawTsc;
         _tscThenLoad = tscThenLoad;
         _tscThenLoadWithoutCpu = tscThenLoadWithoutCpu == null ? tscThenLoad : tscThenLoadWithoutCpu;
+        _entryRead = entryRead;
         Length = length;
         Mode = (GipMode)BinaryPrimitives.ReadUInt32LittleEndian(whole[GipLayout.ModeOffset..]);
         FallbackReason = Mode switch
@@ -282,7 +287,24 @@ public sealed unsafe class GipClock
 
     private ulong ReadEntry(byte* entry)
     {
+        // The whole read in one call: the time, or 0 (torn: retried below) or 1 (a TSC at or before
+        // the entry's, a stale entry: decided below).
         var spin = default(SpinWait);
+        if (_entryRead != null)
+        {
+            ulong ns = _entryRead(entry);
+            if (ns > 1)
+            {
+                return ns;
+            }
+
+            if (ns == 0)
+            {
+                Interlocked.Increment(ref _counters.TornReads);
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+
         while (true)
         {
             uint transaction = Volatile.Read(ref *(uint*)(entry + GipLayout.CpuTransactionOffset));

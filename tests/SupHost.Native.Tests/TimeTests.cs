@@ -109,6 +109,57 @@ public class TimeTests
     }
 
     [Fact]
+    public unsafe void The_gip_entry_reader_gives_the_documented_formula_and_defers_what_it_cannot_decide()
+    {
+        delegate* unmanaged[SuppressGCTransition]<byte*, ulong> read = Libc.GipEntryReader();
+        if (RuntimeInformation.ProcessArchitecture != Architecture.X64)
+        {
+            Assert.True(read == null);
+            return;
+        }
+
+        Assert.True(read != null);
+        delegate* unmanaged[SuppressGCTransition]<ulong> raw = Libc.TscReader();
+        byte* entry = stackalloc byte[128];
+        new Span<byte>(entry, 128).Clear();
+        void Set(uint transaction, ulong ns, ulong tsc, ulong rate, ulong slew, ulong nominal, ulong maxDelta)
+        {
+            *(uint*)entry = transaction;
+            *(ulong*)(entry + 8) = ns;
+            *(ulong*)(entry + 16) = tsc;
+            *(ulong*)(entry + 24) = rate;
+            *(ulong*)(entry + 32) = slew;
+            *(ulong*)(entry + 40) = nominal;
+            *(ulong*)(entry + 48) = maxDelta;
+        }
+
+        // docs/gip.md, Reading, step 4: ns + (min(delta, span) × rate) >> 32 + (max(delta − span, 0) × nominal) >> 32.
+        // Rate 3 ns a tick for the first 1,000 ticks, then 1: between the TSCs read around the call.
+        const ulong Start = 5_000_000_000;
+        ulong baseTsc = raw() - 100_000;
+        Set(2, Start, baseTsc, 3UL << 32, 1000, 1UL << 32, ulong.MaxValue >> 1);
+        ulong before = raw();
+        ulong time = read(entry);
+        ulong after = raw();
+        Assert.InRange(time, Start + 3000 + (before - baseTsc - 1000), Start + 3000 + (after - baseTsc - 1000));
+
+        // Within the span: the slewed rate alone (half a nanosecond a tick).
+        Set(4, Start, baseTsc, 1UL << 31, ulong.MaxValue >> 1, 1UL << 32, ulong.MaxValue >> 1);
+        before = raw();
+        time = read(entry);
+        after = raw();
+        Assert.InRange(time, Start + ((before - baseTsc) / 2), Start + ((after - baseTsc) / 2));
+
+        // What it leaves to the caller: an odd id (0), a TSC before the entry's and a stale entry (1).
+        Set(5, Start, baseTsc, 1UL << 32, 0, 1UL << 32, ulong.MaxValue >> 1);
+        Assert.Equal(0UL, read(entry));
+        Set(6, Start, raw() + 1_000_000_000_000, 1UL << 32, 0, 1UL << 32, ulong.MaxValue >> 1);
+        Assert.Equal(1UL, read(entry));
+        Set(6, Start, baseTsc, 1UL << 32, 0, 1UL << 32, 1000);
+        Assert.Equal(1UL, read(entry));
+    }
+
+    [Fact]
     public void The_monotonic_clock_matches_Stopwatch()
     {
         ulong before = Libc.MonotonicNanoseconds();
