@@ -19,7 +19,7 @@ internal sealed class Filter : ITrunkPort, IDisposable
     private readonly IModuleIoHandle _socket;
     private readonly Action<Filter> _gone;
     private readonly Lock _transmitLock = new();
-    private readonly byte[] _transmit = new byte[VnetDeviceFrame.WriteBufferSize];
+    private readonly byte[] _head = new byte[VnetDeviceFrame.HeadBufferSize];
     private ISwitchPort? _switch;
     private int _switchCalls;
     private volatile TrunkState _state = TrunkState.Inactive;
@@ -133,15 +133,16 @@ internal sealed class Filter : ITrunkPort, IDisposable
 
         lock (_transmitLock)
         {
-            Span<byte> buffer = _transmit;
-            int length = VnetDeviceFrame.ToDevice(frame, type == TrunkFrameType.Gso, buffer);
-            if (length < 0 || type is not (TrunkFrameType.Frame or TrunkFrameType.Gso))
+            // One gather write: the virtio_net_hdr (and a GSO frame's rewritten header block) from
+            // the filter's head buffer, the rest of the frame from where the switch has it.
+            int head = VnetDeviceFrame.ToDeviceHead(frame, type == TrunkFrameType.Gso, _head, out int bodyStart);
+            if (head < 0 || type is not (TrunkFrameType.Frame or TrunkFrameType.Gso))
             {
                 Interlocked.Increment(ref _lost);
                 return -2;
             }
 
-            int written = _socket.Write(buffer[..length]);
+            int written = _socket.Write(_head.AsSpan(0, head), frame[bodyStart..]);
             if (written < 0)
             {
                 Interlocked.Increment(ref _lost);

@@ -34,6 +34,14 @@ public interface IModuleIoHandle : IDisposable
     /// <summary>Writes <paramref name="buffers"/> in order as one frame, datagram or stretch of stream (gather; at most 64 buffers).</summary>
     int Write(ReadOnlySpan<ReadOnlyMemory<byte>> buffers);
 
+    /// <summary>
+    /// Writes <paramref name="head"/> and then <paramref name="body"/> as one frame, datagram or
+    /// stretch of stream (gather from two spans: a device header in front of a frame that lies
+    /// elsewhere, without copying either; on a stream, possibly only a part: the result says how
+    /// much). An empty <paramref name="body"/> writes the head alone.
+    /// </summary>
+    int Write(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body);
+
     /// <summary>An <see cref="IoHandleKind.Event"/>: adds one to its counter, making it readable. 0 or a status.</summary>
     int Signal();
 

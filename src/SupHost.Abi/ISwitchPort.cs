@@ -24,7 +24,10 @@ public interface ISwitchPort
 
     /// <summary>
     /// Delivers a frame that arrived at the trunk's <paramref name="source"/> end. The switch copies
-    /// what it keeps before returning: <paramref name="frame"/> need be valid only during the call.
+    /// what it keeps before returning: <paramref name="frame"/> need be valid only during the call,
+    /// but it must not change during the call (a driver's own buffer, never memory a client can
+    /// write): the switch validates a GSO frame's context against its headers and then segments or
+    /// sends on the same bytes, without a private copy.
     /// Returns true when the frame was for the network (it went to at least one destination or was
     /// dropped by its rules), false when the switch did not take it (the trunk is inactive or
     /// disconnecting, or the frame is malformed: then it is counted bad).

@@ -121,6 +121,14 @@ public readonly record struct GsoContext(
     public bool IsValid(ReadOnlySpan<byte> frame) => IsValid(frame.Length) && HeadersAgree(frame);
 
     /// <summary>
+    /// <see cref="IsValid(ReadOnlySpan{byte})"/> from the frame's header block alone (at least
+    /// <see cref="HeadersLength"/> bytes: the frame's first bytes, or a copy of them) and the
+    /// frame's length.
+    /// </summary>
+    internal bool IsValid(ReadOnlySpan<byte> headers, int frameLength) =>
+        headers.Length >= HeadersLength && IsValid(frameLength) && HeadersAgree(headers);
+
+    /// <summary>
     /// The rules of <see cref="IsValid(ReadOnlySpan{byte})"/> that do not concern segments: for a
     /// frame whose payload fits one segment, handed on as an ordinary frame.
     /// </summary>

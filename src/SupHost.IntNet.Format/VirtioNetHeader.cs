@@ -185,13 +185,24 @@ public readonly record struct VirtioNetHeader(
     /// <param name="header">The header to write in front of it: NEEDS_CSUM, the virtio GSO type (ECN when the
     /// TCP header has CWR), hdr_len the headers, gso_size the maximum segment, csum_start the transport header.</param>
     /// <returns>False, with the frame untouched, for an invalid context or a frame that disagrees with it.</returns>
-    public static bool TryFromGso(GsoContext context, Span<byte> frame, out VirtioNetHeader header)
+    public static bool TryFromGso(GsoContext context, Span<byte> frame, out VirtioNetHeader header) =>
+        TryFromGso(context, frame, frame.Length, out header);
+
+    /// <summary>
+    /// <see cref="TryFromGso(GsoContext, Span{byte}, out VirtioNetHeader)"/> on the frame's header
+    /// block alone (<paramref name="headers"/>: a copy of its first bytes, at least the context's
+    /// headers length), for a frame of <paramref name="frameLength"/> bytes whose payload goes to the
+    /// device from where it lies: only the header block is checked and rewritten.
+    /// </summary>
+    internal static bool TryFromGso(GsoContext context, Span<byte> headers, int frameLength, out VirtioNetHeader header)
     {
         header = default;
-        if (!context.IsValid(frame))
+        if (!context.IsValid(headers, frameLength))
         {
             return false;
         }
+
+        Span<byte> frame = headers;
 
         bool tcp = context.Type is Format.GsoType.IPv4Tcp or Format.GsoType.IPv6Tcp;
         VirtioNetHeaderGsoType type = context.Type switch
@@ -206,7 +217,7 @@ public readonly record struct VirtioNetHeader(
             type |= VirtioNetHeaderGsoType.Ecn;
         }
 
-        PrepareWhole(context, frame);
+        PrepareWhole(context, frame, frameLength);
         header = new VirtioNetHeader(
             VirtioNetHeaderFlags.NeedsChecksum,
             type,
@@ -240,24 +251,29 @@ public readonly record struct VirtioNetHeader(
         return offset;
     }
 
-    /// <summary>The lengths, the IPv4 header checksum and the pseudo-header sum of a whole super-frame.</summary>
-    private static void PrepareWhole(GsoContext context, Span<byte> frame)
+    /// <summary>
+    /// The lengths, the IPv4 header checksum and the pseudo-header sum of a whole super-frame of
+    /// <paramref name="frameLength"/> bytes, written into its header block (<paramref name="headers"/>:
+    /// the frame, or a copy of its first bytes; every field lies inside the context's headers).
+    /// </summary>
+    private static void PrepareWhole(GsoContext context, Span<byte> headers, int frameLength)
     {
+        Span<byte> frame = headers;
         bool tcp = context.Type is Format.GsoType.IPv4Tcp or Format.GsoType.IPv6Tcp;
         byte protocol = tcp ? GsoHeaders.ProtocolTcp : GsoHeaders.ProtocolUdp;
-        int transportLength = frame.Length - context.TransportHeaderOffset;
+        int transportLength = frameLength - context.TransportHeaderOffset;
         Span<byte> ip = frame[context.NetworkHeaderOffset..context.TransportHeaderOffset];
         ushort pseudo;
         if (context.Type is Format.GsoType.IPv4Tcp or Format.GsoType.IPv4Udp)
         {
-            BinaryPrimitives.WriteUInt16BigEndian(ip[GsoHeaders.IPv4TotalLength..], (ushort)(frame.Length - context.NetworkHeaderOffset));
+            BinaryPrimitives.WriteUInt16BigEndian(ip[GsoHeaders.IPv4TotalLength..], (ushort)(frameLength - context.NetworkHeaderOffset));
             Checksum.SetIPv4HeaderChecksum(ip);
             pseudo = Checksum.PseudoHeaderIPv4(ip, protocol, transportLength);
         }
         else
         {
             BinaryPrimitives.WriteUInt16BigEndian(
-                ip[GsoHeaders.IPv6PayloadLength..], (ushort)(frame.Length - context.NetworkHeaderOffset - GsoHeaders.IPv6Length));
+                ip[GsoHeaders.IPv6PayloadLength..], (ushort)(frameLength - context.NetworkHeaderOffset - GsoHeaders.IPv6Length));
             pseudo = Checksum.PseudoHeaderIPv6(ip, protocol, transportLength);
         }
 

@@ -25,6 +25,12 @@ public static class VnetDeviceFrame
     public const int WriteBufferSize = VirtioNetHeader.Size + MaxFrame;
 
     /// <summary>
+    /// The size of a head buffer for <see cref="ToDeviceHead"/>: a header and the largest header
+    /// block a GSO context describes (255 bytes).
+    /// </summary>
+    public const int HeadBufferSize = VirtioNetHeader.Size + byte.MaxValue;
+
+    /// <summary>
     /// Turns what a device read put at <paramref name="buffer"/>[<see cref="ReadOffset"/>..] (<paramref name="read"/>
     /// bytes: a header and a frame) into a switch entry in place: <see cref="VirtioNetHeaderConversion.Plain"/>
     /// with the frame, <see cref="VirtioNetHeaderConversion.Gso"/> with the context and the super-frame, at
@@ -90,5 +96,50 @@ public static class VnetDeviceFrame
 
         header.Write(destination);
         return VirtioNetHeader.Size + body;
+    }
+
+    /// <summary>
+    /// What <see cref="ToDevice"/> writes, as two parts for a gather write, so that the frame's
+    /// payload goes to the device from where it lies: <paramref name="head"/> (at least
+    /// <see cref="HeadBufferSize"/> bytes) gets the header and, for a GSO entry, a copy of the
+    /// super-frame's header block rewritten for the device (docs/gso.md); the entry itself is never
+    /// written. Returns the head's length, and in <paramref name="bodyStart"/> where in
+    /// <paramref name="entry"/> the rest of the frame goes on (the body, <c>entry[bodyStart..]</c>;
+    /// never empty: a GSO frame of headers alone is refused); -1 as <see cref="ToDevice"/>.
+    /// </summary>
+    public static int ToDeviceHead(ReadOnlySpan<byte> entry, bool gso, Span<byte> head, out int bodyStart)
+    {
+        bodyStart = 0;
+        int body = gso ? entry.Length - GsoContext.Size : entry.Length;
+        if (body < 1 || body > MaxFrame || head.Length < HeadBufferSize)
+        {
+            return -1;
+        }
+
+        if (!gso)
+        {
+            head[..VirtioNetHeader.Size].Clear();
+            return VirtioNetHeader.Size;
+        }
+
+        // Only the header block is rewritten (lengths, IPv4 checksum, pseudo-header sum): in the
+        // head, behind the device header; the payload behind it is the entry's, untouched.
+        GsoContext context = GsoContext.Read(entry);
+        int headers = context.HeadersLength;
+        if (headers >= body)
+        {
+            return -1;
+        }
+
+        Span<byte> block = head.Slice(VirtioNetHeader.Size, headers);
+        entry.Slice(GsoContext.Size, headers).CopyTo(block);
+        if (!VirtioNetHeader.TryFromGso(context, block, body, out VirtioNetHeader header))
+        {
+            return -1;
+        }
+
+        header.Write(head);
+        bodyStart = GsoContext.Size + headers;
+        return VirtioNetHeader.Size + headers;
     }
 }

@@ -56,6 +56,46 @@ public static partial class Libc
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="head"/> and then <paramref name="body"/> as one frame, datagram or
+    /// stretch of stream (writev(2) of two buffers, pinned where they lie: nothing is copied or
+    /// allocated); as <see cref="TryWrite(SafeFd, ReadOnlySpan{byte}, out int, bool)"/>. An empty
+    /// <paramref name="body"/> writes the head alone.
+    /// </summary>
+    public static unsafe Errno TryWrite(SafeFd fd, ReadOnlySpan<byte> head, ReadOnlySpan<byte> body, out int transferred, bool noWait = false)
+    {
+        if ((long)head.Length + body.Length > int.MaxValue)
+        {
+            transferred = 0;
+            return Errno.EINVAL;
+        }
+
+        fixed (byte* headPointer = head)
+        fixed (byte* bodyPointer = body)
+        {
+            iovec* vectors = stackalloc iovec[2];
+            vectors[0] = new iovec { iov_base = headPointer, iov_len = (nuint)head.Length };
+            vectors[1] = new iovec { iov_base = bodyPointer, iov_len = (nuint)body.Length };
+            using var lease = new FdLease(fd);
+            while (true)
+            {
+                nint rc = Transfer(lease.Raw, vectors, body.IsEmpty ? 1 : 2, write: true, noWait);
+                if (rc >= 0)
+                {
+                    transferred = (int)rc;
+                    return Errno.None;
+                }
+
+                var errno = (Errno)Marshal.GetLastPInvokeError();
+                if (errno != Errno.EINTR)
+                {
+                    transferred = 0;
+                    return errno;
+                }
+            }
+        }
+    }
+
     private static unsafe nint Transfer(int fd, iovec* vectors, int count, bool write, bool noWait) =>
         (write, noWait) switch
         {
@@ -86,7 +126,7 @@ public static partial class Libc
         }
     }
 
-    /// <summary>Writes <paramref name="buffers"/> in order (writev(2)); as <see cref="TryReadVector"/> and <see cref="TryWrite"/>.</summary>
+    /// <summary>Writes <paramref name="buffers"/> in order (writev(2)); as <see cref="TryReadVector"/> and <see cref="TryWrite(SafeFd, ReadOnlySpan{byte}, out int, bool)"/>.</summary>
     public static unsafe Errno TryWriteVector(SafeFd fd, ReadOnlySpan<ReadOnlyMemory<byte>> buffers, out int transferred, bool noWait = false)
     {
         // MemoryMarshal.AsMemory only lends the pointer to writev, which does not write through it.

@@ -77,4 +77,73 @@ public sealed class VnetDeviceFrameTests
         Assert.Equal(VirtioNetHeaderConversion.Invalid, VnetDeviceFrame.FromDevice(new byte[VnetDeviceFrame.ReadBufferSize], read, out _, out int length));
         Assert.Equal(0, length);
     }
+
+    [Theory]
+    [InlineData(false, 1448, 60_000)]
+    [InlineData(true, 1428, 60_000)]
+    [InlineData(false, 536, 3_000)]
+    public void A_gso_entry_in_two_parts_is_what_one_copy_writes_and_the_entry_is_left_as_it_was(bool ipv6, int mss, int payload)
+    {
+        BuiltFrame built = TestFrames.Build(new FrameSpec(ipv6, Tcp: true, payload, mss));
+        byte[] entry = new byte[GsoContext.Size + built.Frame.Length];
+        built.Context.Write(entry);
+        built.Frame.CopyTo(entry, GsoContext.Size);
+        byte[] before = entry.ToArray();
+
+        // The device sees the head and the body back to back: the same bytes as the one-copy write.
+        byte[] whole = new byte[VnetDeviceFrame.WriteBufferSize];
+        int wholeLength = VnetDeviceFrame.ToDevice(entry, gso: true, whole);
+        byte[] head = new byte[VnetDeviceFrame.HeadBufferSize];
+        int headLength = VnetDeviceFrame.ToDeviceHead(entry, gso: true, head, out int bodyStart);
+        Assert.Equal(VirtioNetHeader.Size + built.Context.HeadersLength, headLength);
+        Assert.Equal(GsoContext.Size + built.Context.HeadersLength, bodyStart);
+        Assert.Equal(whole[..wholeLength], (byte[])[.. head[..headLength], .. entry[bodyStart..]]);
+
+        // Only the head was rewritten: its TCP checksum field holds the pseudo-header sum, the entry's is still the sender's zero.
+        Assert.Equal(before, entry);
+        Assert.NotEqual(entry.AsSpan(GsoContext.Size, built.Context.HeadersLength).ToArray(), head[VirtioNetHeader.Size..headLength]);
+    }
+
+    [Fact]
+    public void An_ordinary_frame_in_two_parts_is_a_zero_header_and_the_whole_frame()
+    {
+        byte[] frame = Frames.Make(9, 1514);
+        byte[] head = new byte[VnetDeviceFrame.HeadBufferSize];
+        head.AsSpan().Fill(0xaa);
+        Assert.Equal(VirtioNetHeader.Size, VnetDeviceFrame.ToDeviceHead(frame, gso: false, head, out int bodyStart));
+        Assert.Equal(0, bodyStart);
+        Assert.All(head[..VirtioNetHeader.Size], b => Assert.Equal(0, b));
+    }
+
+    [Theory]
+    [InlineData(0, false, VnetDeviceFrame.HeadBufferSize)]
+    [InlineData(65_809, false, VnetDeviceFrame.HeadBufferSize)]
+    [InlineData(8, true, VnetDeviceFrame.HeadBufferSize)]
+    [InlineData(100, false, VnetDeviceFrame.HeadBufferSize - 1)]
+    public void Entries_or_heads_the_two_part_write_cannot_take_are_refused(int size, bool gso, int headSize)
+    {
+        Assert.Equal(-1, VnetDeviceFrame.ToDeviceHead(new byte[size], gso, new byte[headSize], out _));
+    }
+
+    [Fact]
+    public void A_gso_entry_that_contradicts_its_context_or_is_headers_alone_is_refused_in_two_parts()
+    {
+        BuiltFrame built = TestFrames.Build(new FrameSpec(IPv6: false, Tcp: true, 10_000, 1448));
+        byte[] entry = new byte[GsoContext.Size + 200];
+        built.Context.Write(entry);
+        built.Frame.AsSpan(0, 200).CopyTo(entry.AsSpan(GsoContext.Size));
+        Assert.Equal(-1, VnetDeviceFrame.ToDeviceHead(entry, gso: true, new byte[VnetDeviceFrame.HeadBufferSize], out _));
+
+        byte[] headersAlone = new byte[GsoContext.Size + built.Context.HeadersLength];
+        built.Context.Write(headersAlone);
+        built.Frame.AsSpan(0, built.Context.HeadersLength).CopyTo(headersAlone.AsSpan(GsoContext.Size));
+        Assert.Equal(-1, VnetDeviceFrame.ToDeviceHead(headersAlone, gso: true, new byte[VnetDeviceFrame.HeadBufferSize], out _));
+
+        // A frame whose TCP data offset disagrees with the context's header length.
+        byte[] disagreeing = new byte[GsoContext.Size + built.Frame.Length];
+        built.Context.Write(disagreeing);
+        built.Frame.CopyTo(disagreeing, GsoContext.Size);
+        disagreeing[GsoContext.Size + built.TransportOffset + 12] = 0x60;
+        Assert.Equal(-1, VnetDeviceFrame.ToDeviceHead(disagreeing, gso: true, new byte[VnetDeviceFrame.HeadBufferSize], out _));
+    }
 }

@@ -342,6 +342,43 @@ public sealed class ModuleIoTests : IDisposable
     }
 
     [Fact]
+    public void A_write_in_two_parts_from_spans_arrives_as_one_datagram_head_first()
+    {
+        string dir = Directory.CreateTempSubdirectory("supd-io-").FullName;
+        try
+        {
+            string theirs = Path.Combine(dir, "theirs.sock");
+            using SupClient client = _daemon.Connect();
+            var io = new IoModule(client);
+            using var peer = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+            peer.Bind(new UnixDomainSocketEndPoint(theirs));
+            io.Ok("Connect", 8, theirs, operation: 2);
+
+            // A head and a body of different lengths: one datagram, the head first, nothing between.
+            byte[] message = [.. "vnet-head!"u8.ToArray(), .. Enumerable.Range(0, 3000).Select(i => (byte)(i * 7))];
+            Assert.Equal(message.Length, BinaryPrimitives.ReadInt32LittleEndian(io.Ok("WriteSplit", 8, message, operation: 10)));
+            byte[] received = new byte[message.Length + 16];
+            Assert.Equal(message.Length, peer.Receive(received));
+            Assert.Equal(message, received[..message.Length]);
+
+            // An empty body writes the head alone, an empty head the body alone.
+            Assert.Equal(4, BinaryPrimitives.ReadInt32LittleEndian(io.Ok("WriteSplit", 8, "head"u8.ToArray(), operation: 4)));
+            Assert.Equal(4, peer.Receive(received));
+            Assert.Equal("head"u8.ToArray(), received[..4]);
+            Assert.Equal(4, BinaryPrimitives.ReadInt32LittleEndian(io.Ok("WriteSplit", 8, "body"u8.ToArray(), operation: 0)));
+            Assert.Equal(4, peer.Receive(received));
+            Assert.Equal("body"u8.ToArray(), received[..4]);
+
+            io.Ok("Close", 8);
+            Assert.Equal(SupStatus.ModuleUnloaded, client.FreeModule(io.Module));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_clients_event_wakes_a_module_readiness_set_never_blocks_the_module_and_its_handles_close_with_the_event()
     {
         using SupClient client = _daemon.Connect();

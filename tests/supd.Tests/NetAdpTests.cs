@@ -105,6 +105,73 @@ public sealed class NetAdpTests : IDisposable
     }
 
     [Fact]
+    public void Iperf3_tcp_between_two_adapters_reaches_an_interface_without_gso_as_valid_segments()
+    {
+        // The interface takes no GSO and has no address yet, so it gets every unicast frame: the
+        // TAPs' super-frames (validated where the reader has them, with no private copy) cut into
+        // segments, each checked here on its own.
+        string network = "t6-seg-" + Hex(3);
+        (string nsA, string a) = Adapter(network, "10.83.0.1/24");
+        (string nsB, _) = Adapter(network, "10.83.0.2/24");
+        using SupHost.Client.SupClient client = _daemon.Connect();
+        using SupHost.Client.IntNetInterface plain = client.OpenIntNetInterface(new SupHost.Client.IntNetOpenOptions { Network = network, AcceptGso = false });
+        plain.SetActive(true);
+
+        int frames = 0, fullSegments = 0;
+        var bad = new List<string>();
+        using var done = new CancellationTokenSource();
+        var drain = new Thread(() =>
+        {
+            byte[] buffer = new byte[70_000];
+            while (true)
+            {
+                bool finished = done.IsCancellationRequested;
+                while (plain.TryReceive(buffer, out int length, out SupHost.IntNet.Format.FrameType type))
+                {
+                    frames++;
+                    var ethernet = (PacketDotNet.EthernetPacket)PacketDotNet.Packet.ParsePacket(PacketDotNet.LinkLayers.Ethernet, buffer[..length]);
+                    PacketDotNet.TcpPacket? tcp = ethernet.Extract<PacketDotNet.TcpPacket>();
+                    PacketDotNet.IPv4Packet? ip = ethernet.Extract<PacketDotNet.IPv4Packet>();
+                    if (type != SupHost.IntNet.Format.FrameType.Frame || length > 1514)
+                    {
+                        bad.Add($"a {type} of {length} bytes");
+                    }
+                    else if (tcp is not null && ip is not null)
+                    {
+                        if (!ip.ValidIPChecksum || !tcp.ValidChecksum || ip.TotalLength != length - 14)
+                        {
+                            bad.Add($"a TCP segment of {length} bytes, seq {tcp.SequenceNumber}: IP checksum {ip.ValidIPChecksum}, TCP checksum {tcp.ValidChecksum}, total length {ip.TotalLength}");
+                        }
+                        else if (length == 1514)
+                        {
+                            fullSegments++;
+                        }
+                    }
+                }
+
+                if (finished)
+                {
+                    return;
+                }
+
+                Thread.Yield();
+            }
+        });
+        drain.Start();
+
+        JsonElement tcp = Iperf(nsB, nsA, "10.83.0.2", "-t", "1");
+        done.Cancel();
+        Assert.True(drain.Join(TimeSpan.FromSeconds(30)), "the drain to end");
+        Assert.True(tcp.GetProperty("end").GetProperty("sum_received").GetProperty("bytes").GetInt64() > 1_000_000, tcp.ToString());
+        Assert.Empty(bad);
+        Assert.True(fullSegments > 100, $"{fullSegments} full segments among {frames} frames");
+
+        // The frames came from the TAP as super-frames: the segments are the switch's.
+        JsonElement from = Adapter(List(), a).GetProperty("counters");
+        Assert.True(from.GetProperty("gsoIn").GetInt64() > 0, from.ToString());
+    }
+
+    [Fact]
     public void An_adapter_is_the_trunk_host_end_of_a_network_that_names_it_and_trunk_host_disabled_lets_nothing_cross()
     {
         string network = "netadp-" + Hex(3);

@@ -99,7 +99,7 @@ internal sealed class DriverPort : Port, ISwitchPort
         SwitchContext context = Network.Contexts.Rent();
         try
         {
-            if (!Network.Switch(this, TrunkDirection.None, frame, type == TrunkFrameType.Gso ? FrameType.Gso : FrameType.Frame, context))
+            if (!Network.Switch(this, TrunkDirection.None, frame, type == TrunkFrameType.Gso ? FrameType.Gso : FrameType.Frame, context, stable: true))
             {
                 Counters.CountBad();
                 return false;

@@ -97,19 +97,23 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
     /// Switches one frame (REFERENCE.md §8): from <paramref name="source"/>, or from the trunk's
     /// <paramref name="sourceEnd"/> when it is null. A GSO frame's context is checked first. Frames
     /// shorter than an Ethernet header are dropped and counted. Returns false for a frame that is
-    /// bad (a GSO frame with a bad context): the caller counts it.
+    /// bad (a GSO frame with a bad context): the caller counts it. <paramref name="stable"/> says
+    /// whether the frame lies in memory nobody can change during the call (a driver module's own
+    /// buffer, ISwitchPort's contract), not a client's shared ring: a GSO entry from shared memory
+    /// is copied first, a stable one is validated and sent on where it lies.
     /// </summary>
-    public bool Switch(Port? source, TrunkDirection sourceEnd, ReadOnlySpan<byte> frame, FrameType type, SwitchContext context)
+    public bool Switch(Port? source, TrunkDirection sourceEnd, ReadOnlySpan<byte> frame, FrameType type, SwitchContext context, bool stable = false)
     {
-        // The frame lies in memory the sender can rewrite at any moment: what is decided on (the
-        // addresses) is read once into locals. A GSO entry is copied whole into the context's
-        // private buffer first, and validated, segmented, delivered and captured from there: the
-        // headers that were checked are the headers that go out.
+        // A frame in shared memory can be rewritten by the sender at any moment: what is decided on
+        // (the addresses) is read once into locals, and a GSO entry is copied whole into the
+        // context's private buffer first, and validated, segmented, delivered and captured from
+        // there: the headers that were checked are the headers that go out. A stable frame cannot
+        // change between the check and the use, so it needs no copy; the checks are the same.
         ReadOnlySpan<byte> ethernet = frame;
         GsoContext gso = default;
         if (type == FrameType.Gso)
         {
-            if (!TryCopyGso(ref frame, context, out gso))
+            if (!(stable ? TryReadGso(frame, out gso) : TryCopyGso(ref frame, context, out gso)))
             {
                 Counters.CountBad();
                 return false;
@@ -240,6 +244,19 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
         }
     }
 
+    /// <summary>Validates a GSO entry (context and frame) where it lies: for memory nobody can change during the call.</summary>
+    private static bool TryReadGso(ReadOnlySpan<byte> entry, out GsoContext gso)
+    {
+        gso = default;
+        if (entry.Length <= GsoContextSize || entry.Length > SwitchContext.MaxGsoEntry)
+        {
+            return false;
+        }
+
+        gso = GsoContext.Read(entry);
+        return gso.IsValid(entry[GsoContextSize..]);
+    }
+
     /// <summary>
     /// Copies a GSO entry (context and frame) into the context's private buffer and validates the
     /// copy (GsoContext.IsValid with the frame's own headers); <paramref name="entry"/> then points at the copy.
@@ -260,7 +277,7 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
     }
 
     /// <summary>
-    /// Cuts a validated GSO frame (in the context's private copy) into ordinary frames for a port
+    /// Cuts a validated GSO frame (in the context's private copy, or where a stable frame lies) into ordinary frames for a port
     /// that takes no GSO, one segment at a time in the context's segment buffer, each delivered as a
     /// FRAME. A segment that does not fit the port's receive ring is lost there and counted, as a frame.
     /// </summary>
@@ -268,7 +285,7 @@ internal sealed class Network(string name, TrunkType trunkType, string trunkName
     {
         if (!GsoSegmenter.TryCreate(gso, ethernet, out GsoSegmenter segmenter))
         {
-            // Validated already, from the same private copy: cannot happen; count it rather than trust it.
+            // Validated already, from the same bytes: cannot happen; count it rather than trust it.
             port.Counters.CountLost();
             return;
         }

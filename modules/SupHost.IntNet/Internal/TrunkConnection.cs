@@ -198,7 +198,7 @@ internal sealed class TrunkConnection(Network network, TrunkType type, string na
         SwitchContext context = network.Contexts.Rent();
         try
         {
-            if (!network.Switch(null, source, frame, type == TrunkFrameType.Gso ? FrameType.Gso : FrameType.Frame, context))
+            if (!network.Switch(null, source, frame, type == TrunkFrameType.Gso ? FrameType.Gso : FrameType.Frame, context, stable: true))
             {
                 Counters.CountBad();
                 return false;

@@ -13,9 +13,11 @@ namespace SupHost.NetAdp.Internal;
 /// <remarks>
 /// Frames from the TAP: read on the module's worker into its buffer, the virtio_net_hdr turned into
 /// a GSO context in place (the 8-byte context overwrites the header's last 8 bytes, right in front
-/// of the frame), delivered to the switch. Frames to the TAP: copied behind a virtio_net_hdr made
-/// from the GSO context (or a zero one) in the adapter's own buffer, written once; a full queue
-/// loses the frame (-53), counted. Nothing is allocated per frame.
+/// of the frame), delivered to the switch. Frames to the TAP: one gather write of a virtio_net_hdr
+/// made from the GSO context (or a zero one) and the frame where the switch has it; a GSO frame's
+/// header block, which the device wants rewritten (lengths, checksums), goes from a copy in the
+/// adapter's own head buffer, so the switch's frame is never written. A full queue loses the frame
+/// (-53), counted. Nothing is allocated per frame.
 /// </remarks>
 internal sealed class Adapter : ITrunkPort, IDisposable
 {
@@ -28,7 +30,7 @@ internal sealed class Adapter : ITrunkPort, IDisposable
     private const int VnetHeader = VirtioNetHeader.Size;
     private readonly IModuleIoHandle _tap;
     private readonly Lock _transmitLock = new();
-    private readonly byte[] _transmit = new byte[VnetDeviceFrame.WriteBufferSize];
+    private readonly byte[] _head = new byte[VnetDeviceFrame.HeadBufferSize];
     private readonly byte[] _reportedMac = new byte[6];
     private ISwitchPort? _switch;
     private int _switchCalls;
@@ -184,23 +186,23 @@ internal sealed class Adapter : ITrunkPort, IDisposable
 
         lock (_transmitLock)
         {
-            Span<byte> buffer = _transmit;
             bool gso = type == TrunkFrameType.Gso;
-            int length = VnetDeviceFrame.ToDevice(frame, gso, buffer);
-            if (length < 0 || type is not (TrunkFrameType.Frame or TrunkFrameType.Gso))
+            int head = VnetDeviceFrame.ToDeviceHead(frame, gso, _head, out int bodyStart);
+            if (head < 0 || type is not (TrunkFrameType.Frame or TrunkFrameType.Gso))
             {
                 Counters.CountLost();
                 return -2;
             }
 
-            int written = _tap.Write(buffer[..length]);
+            ReadOnlySpan<byte> body = frame[bodyStart..];
+            int written = _tap.Write(_head.AsSpan(0, head), body);
             if (written < 0)
             {
                 Counters.CountLost();
                 return written;
             }
 
-            Counters.Out(length - VnetHeader, gso);
+            Counters.Out(head - VnetHeader + body.Length, gso);
             return 0;
         }
     }

@@ -352,6 +352,18 @@ public sealed class IoModule : ISupModule
         return written < 0 ? Answer(ref call, written, []) : Answer(ref call, 0, count);
     }
 
+    /// <summary>Writes the input to the argument's slot in two parts from spans (IModuleIoHandle.Write(head, body)): the operation is the head's length.</summary>
+    [SupEntryPoint]
+    public int WriteSplit(ref ModuleCall call)
+    {
+        IModuleIoHandle handle = Slot(call.Argument);
+        int split = (int)Math.Min(call.Operation, (uint)call.Input.Length);
+        int written = handle.Write(call.Input[..split], call.Input[split..]);
+        Span<byte> count = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(count, written);
+        return written < 0 ? Answer(ref call, written, []) : Answer(ref call, 0, count);
+    }
+
     /// <summary>Closes the argument's slot.</summary>
     [SupEntryPoint]
     public int Close(ref ModuleCall call)

@@ -118,6 +118,28 @@ internal sealed class ModuleIoHandle : IModuleDatagramSocket
         }
     }
 
+    public int Write(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body)
+    {
+        if (IsClosed)
+        {
+            return Closed("writev");
+        }
+
+        if (SessionEventRefusal("Write") is int refused)
+        {
+            return refused;
+        }
+
+        try
+        {
+            return Result(Libc.TryWrite(Fd, head, body, out int written, _shared), written, "writev");
+        }
+        catch (ObjectDisposedException)
+        {
+            return Closed("writev");
+        }
+    }
+
     public int Write(ReadOnlySpan<ReadOnlyMemory<byte>> buffers)
     {
         if ((Vectors(buffers.Length, "write") ?? SessionEventRefusal("Write")) is int refused)
