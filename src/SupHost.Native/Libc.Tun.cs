@@ -23,6 +23,8 @@ public static partial class Libc
     private const uint TUNSETOFFLOAD = 0x400454d0;
     private const uint TUNSETVNETHDRSZ = 0x400454d8;
     private const uint TUNGETIFF = 0x800454d2;
+    private const uint TUNSETPERSIST = 0x400454cb;
+    private const short IFF_PERSIST = 0x0800;
     private const uint TUNGETVNETHDRSZ = 0x800454d7;
 
     /// <summary>The major and minor device numbers of /dev/net/tun (Documentation/admin-guide/devices.txt: 10, 200).</summary>
@@ -71,6 +73,55 @@ public static partial class Libc
             return errno;
         }
 
+        tap = fd;
+        return Errno.None;
+    }
+
+    /// <summary>
+    /// Sets or clears TUNSETPERSIST on the TAP of <paramref name="tap"/>: a persistent device stays
+    /// when its last descriptor closes (drivers/net/tun.c: tun_detach keeps it), a device made not
+    /// persistent goes then.
+    /// </summary>
+    public static Errno TrySetTapPersistent(SafeFd tap, bool persistent) =>
+        IntIoctl(tap, TUNSETPERSIST, persistent ? 1u : 0u);
+
+    /// <summary>
+    /// Attaches a new /dev/net/tun descriptor to the existing TAP <paramref name="name"/> in the
+    /// caller's network namespace (as <see cref="TryCreateTap"/>, but an interface of that name must
+    /// exist first, so that none is made): ENODEV when there is none; EINVAL from TUNSETIFF when it
+    /// is not a single-queue TAP (a veth, a TUN); EBUSY when another descriptor holds it.
+    /// <paramref name="persistent"/> is whether it had IFF_PERSIST (TUNGETIFF).
+    /// </summary>
+    public static unsafe Errno TryOpenExistingTap(string name, uint offloads, out SafeFd? tap, out bool persistent)
+    {
+        (tap, persistent) = (null, false);
+        using (SafeFd control = InterfaceControlSocket())
+        {
+            Errno missing = TryGetInterfaceIndex(control, name, out _);
+            if (missing != Errno.None)
+            {
+                return missing;
+            }
+        }
+
+        // TUNSETIFF on an existing name attaches (tun.c: tun_set_iff finds the device by name);
+        // the window between the check and here only matters if the device is deleted meanwhile,
+        // when a new non-persistent one is made and goes with this descriptor.
+        Errno errno = TryCreateTap(name, vnetHeader: true, offloads, out SafeFd? fd);
+        if (errno != Errno.None)
+        {
+            return errno;
+        }
+
+        ifreq request = default;
+        errno = InterfaceIoctl(fd!, TUNGETIFF, &request);
+        if (errno != Errno.None)
+        {
+            fd!.Dispose();
+            return errno;
+        }
+
+        persistent = (request.ifr_flags & IFF_PERSIST) != 0;
         tap = fd;
         return Errno.None;
     }

@@ -17,7 +17,7 @@ public class ModuleTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
         using SupClient b = daemon.Connect();
         ModuleOpenReply openA = a.OpenModule("sample-echo");
         Assert.True(openA.NeedsLoading);
-        Assert.Equal(0x00010001u, openA.AbiVersion);
+        Assert.Equal(0x00010002u, openA.AbiVersion);
         Assert.Equal(SupStatus.Success, a.LoadModule(openA.Handle));
 
         ModuleOpenReply openB = b.OpenModule("sample-echo");
