@@ -35,14 +35,20 @@ public static partial class Libc
     private const short IFF_TAP = 0x0002;
     private const short IFF_NO_PI = 0x1000;
     private const short IFF_VNET_HDR = 0x4000;
+    private const short IFF_TUN_EXCL = unchecked((short)0x8000);
 
     /// <summary>
     /// Opens /dev/net/tun non-blocking and makes it the TAP <paramref name="name"/> (IFF_TAP |
     /// IFF_NO_PI, and IFF_VNET_HDR when <paramref name="vnetHeader"/>: every frame read or written
     /// then starts with a 10-byte virtio_net_hdr); <paramref name="offloads"/> (TUN_F_*) go to
-    /// TUNSETOFFLOAD, which needs IFF_VNET_HDR. Returns the errno of the step that failed.
+    /// TUNSETOFFLOAD, which needs IFF_VNET_HDR. IFF_TUN_EXCL: an interface of that name that exists
+    /// already (a TAP held or persistent, or any other device) is EBUSY, never attached to. Returns
+    /// the errno of the step that failed.
     /// </summary>
-    public static unsafe Errno TryCreateTap(string name, bool vnetHeader, uint offloads, out SafeFd? tap)
+    public static Errno TryCreateTap(string name, bool vnetHeader, uint offloads, out SafeFd? tap) =>
+        TrySetTap(name, vnetHeader, offloads, exclusive: true, out tap);
+
+    private static unsafe Errno TrySetTap(string name, bool vnetHeader, uint offloads, bool exclusive, out SafeFd? tap)
     {
         tap = null;
         ifreq request = NewInterfaceRequest(name);
@@ -53,7 +59,7 @@ public static partial class Libc
         }
 
         var fd = new SafeFd(raw);
-        request.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0));
+        request.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0) | (exclusive ? IFF_TUN_EXCL : 0));
         Errno errno = InterfaceIoctl(fd, TUNSETIFF, &request);
         if (errno == Errno.None && vnetHeader)
         {
@@ -107,7 +113,7 @@ public static partial class Libc
         // TUNSETIFF on an existing name attaches (tun.c: tun_set_iff finds the device by name);
         // the window between the check and here only matters if the device is deleted meanwhile,
         // when a new non-persistent one is made and goes with this descriptor.
-        Errno errno = TryCreateTap(name, vnetHeader: true, offloads, out SafeFd? fd);
+        Errno errno = TrySetTap(name, vnetHeader: true, offloads, exclusive: false, out SafeFd? fd);
         if (errno != Errno.None)
         {
             return errno;
