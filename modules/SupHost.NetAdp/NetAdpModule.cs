@@ -486,8 +486,15 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
                 continue;
             }
 
-            _ = io.SetTapPersistent(tap!, false);
+            int cleared = io.SetTapPersistent(tap!, false);
+            string? clearError = host.Io.LastError;
             tap!.Dispose();
+            if (cleared != 0)
+            {
+                host.Log.Write(ModuleLogLevel.Warning, $"stale adapter {device} of {daemon} could not be removed (status {cleared}: {clearError}); it stays");
+                continue;
+            }
+
             string reason = !record.Stopped ? "its daemon was killed"
                 : !recorded.Kept ? "it was not kept"
                 : adopt ? "it could not be taken back"
