@@ -33,9 +33,14 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
     private const int MaxListing = 1 << 20;
     private const TapOffloads Offloads = TapOffloads.Checksum | TapOffloads.TcpSegmentation4 | TapOffloads.TcpSegmentation6 | TapOffloads.TcpSegmentationEcn;
 
+    /// <summary>The module setting (Supd:Modules:netadp:KeepAdapters) that makes every adapter persistent.</summary>
+    public const string KeepAdaptersSetting = "KeepAdapters";
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Adapter> _adapters = new(StringComparer.Ordinal);
+    private readonly string _start = Guid.NewGuid().ToString("N");
     private IModuleHost? _host;
+    private bool _keepAdapters;
     private AdapterWorker? _worker;
     private ulong _factory;
     private ulong _nextId;
@@ -47,6 +52,17 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
     {
         ArgumentNullException.ThrowIfNull(host);
         _host = host;
+        string? keep = host.Settings.GetValue(KeepAdaptersSetting);
+        if (keep is not null && !bool.TryParse(keep, out _keepAdapters))
+        {
+            host.Log.Write(ModuleLogLevel.Warning, $"setting {KeepAdaptersSetting} '{keep}' is neither true nor false; adapters are not kept");
+        }
+
+        lock (_lock)
+        {
+            Recover(host);
+        }
+
         _factory = host.Components.Register(new TrunkFactory(this));
     }
 
@@ -63,14 +79,22 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
             }
 
             adapters = [.. _adapters.Values];
+
+            // The kept ones stay in the record, for the next daemon to take back.
+            Record(stopped: true, adapters.Where(a => a.Kept));
             _adapters.Clear();
         }
 
-        // Each leaves its network and its TAP goes (the readers were stopped before Terminate).
+        // Each leaves its network and its TAP goes, unless it is kept: then the device stays,
+        // persistent, without carrier (the readers were stopped before Terminate).
         foreach (Adapter adapter in adapters)
         {
             _worker?.Remove(adapter);
             adapter.Dispose();
+            if (adapter.Kept)
+            {
+                Host.Log.Write(ModuleLogLevel.Information, $"adapter {adapter.Device} kept as a device");
+            }
         }
 
         _worker?.Dispose();
@@ -78,7 +102,7 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
     }
 
     /// <summary>
-    /// Creates an adapter (uid 0 only). Input: JSON {"name", "network", "netns", "mac", "mtu"},
+    /// Creates an adapter (uid 0 only). Input: JSON {"name", "network", "netns", "mac", "mtu", "keep"},
     /// every field optional (at most 4096 bytes); output (at least 2048 bytes, -17 before anything
     /// is made otherwise): the adapter as List shows it.
     /// </summary>
@@ -101,10 +125,16 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
         }
 
         IModuleHost host = Host;
+        bool kept = request!.Keep || _keepAdapters;
+        if (kept && CannotKeep(host) is string cannot)
+        {
+            return call.Fail(-2, $"keep: {cannot}");
+        }
+
         Adapter adapter;
         lock (_lock)
         {
-            if (request!.Name is string taken && _adapters.ContainsKey(taken))
+            if (request.Name is string taken && _adapters.ContainsKey(taken))
             {
                 return call.Fail(-16, $"adapter {taken} exists");
             }
@@ -123,7 +153,7 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
                 }
             }
 
-            if (CreateTap(request, out IModuleIoHandle? tap, out int unit, out string name) is (int failed, string failure))
+            if (CreateTap(request, kept, out IModuleIoHandle? tap, out int unit, out string name) is (int failed, string failure))
             {
                 return call.Fail(failed, failure);
             }
@@ -133,19 +163,20 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
             if (status != 0)
             {
                 string? error = host.Io.LastError;
-                tap!.Dispose();
+                Discard(tap!, kept);
                 return call.Fail(status, $"setting up {name}: status {status} ({error})");
             }
 
-            adapter = new Adapter(++_nextId, unit, name, request.Namespace, mac, request.Mtu ?? DefaultMtu, tap!);
+            adapter = new Adapter(++_nextId, unit, name, request.Namespace, mac, request.Mtu ?? DefaultMtu, tap!) { Kept = kept, KeepAsked = request.Keep };
             status = _worker!.Add(adapter);
             if (status != 0)
             {
-                adapter.Dispose();
+                Discard(adapter);
                 return call.Fail(status, $"watching {name}: status {status}");
             }
 
             _adapters.Add(name, adapter);
+            Record(stopped: false, _adapters.Values);
         }
 
         if (request.Network is string network && Join(call.Session, adapter, network) is (int refused, string why))
@@ -154,7 +185,7 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
             return call.Fail(refused, why);
         }
 
-        host.Log.Write(ModuleLogLevel.Information, $"adapter {adapter.Device} ({Adapter.Format(adapter.Mac)}, MTU {adapter.Mtu}) created{(request.Network is null ? string.Empty : $" on network '{request.Network}'")}");
+        host.Log.Write(ModuleLogLevel.Information, $"adapter {adapter.Device} ({Adapter.Format(adapter.Mac)}, MTU {adapter.Mtu}) created{(kept ? ", kept" : string.Empty)}{(request.Network is null ? string.Empty : $" on network '{request.Network}'")}");
         return Answer(ref call, json => WriteAdapter(json, adapter));
     }
 
@@ -180,15 +211,17 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
             {
                 return call.Fail(-15, $"no adapter is named {name}");
             }
+
+            Record(stopped: false, _adapters.Values);
         }
 
         _worker?.Remove(adapter);
-        adapter.Dispose();
+        Discard(adapter);
         Host.Log.Write(ModuleLogLevel.Information, $"adapter {adapter.Device} removed");
         return 0;
     }
 
-    /// <summary>Every adapter, as JSON: {"adapters":[{name, namespace, network, role, mac, mtu, unit, counters}]}.</summary>
+    /// <summary>Every adapter, as JSON: {"adapters":[{name, namespace, network, role, mac, mtu, unit, kept, counters}]}.</summary>
     [SupEntryPoint]
     public int List(ref ModuleCall call)
     {
@@ -242,7 +275,7 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
     /// Creates the TAP (under the lock) with a unit for its address, and for its name when none was
     /// given: the lowest free unit; a suphostN that exists in the namespace (another daemon's) is skipped.
     /// </summary>
-    private (int, string)? CreateTap(AddRequest request, out IModuleIoHandle? tap, out int unit, out string name)
+    private (int, string)? CreateTap(AddRequest request, bool kept, out IModuleIoHandle? tap, out int unit, out string name)
     {
         IModuleHost host = Host;
         var used = new HashSet<int>(_adapters.Values.Select(a => a.Unit));
@@ -262,7 +295,9 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
                 continue;
             }
 
-            status = host.Io.CreateTap(tried, request.Namespace, Offloads, out tap);
+            status = kept
+                ? ((IModuleTapIo)host.Io).CreateTap(tried, request.Namespace, Offloads, persistent: true, out tap)
+                : host.Io.CreateTap(tried, request.Namespace, Offloads, out tap);
             if (status == 0)
             {
                 (unit, name) = (candidate, tried);
@@ -311,10 +346,182 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
         lock (_lock)
         {
             _ = _adapters.Remove(adapter.Name);
+            Record(stopped: false, _adapters.Values);
         }
 
         _worker?.Remove(adapter);
+        Discard(adapter);
+    }
+
+    /// <summary>Why this daemon cannot keep adapters (no persistent TAPs, or no state directory), or null.</summary>
+    private static string? CannotKeep(IModuleHost host) =>
+        host.Io is not IModuleTapIo ? "this daemon offers no persistent TAPs (Abi 1.2's IModuleTapIo)"
+        : host.Settings.StateDirectory is null ? "this daemon gives the module no state directory to record kept adapters in"
+        : null;
+
+    /// <summary>Closes an adapter for good: a kept one's TAP is made not persistent first, so that the device goes.</summary>
+    private void Discard(Adapter adapter)
+    {
+        if (adapter.Kept)
+        {
+            Unpersist(adapter.Tap, adapter.Device);
+        }
+
         adapter.Dispose();
+    }
+
+    private void Discard(IModuleIoHandle tap, bool kept)
+    {
+        if (kept)
+        {
+            Unpersist(tap, tap.Name);
+        }
+
+        tap.Dispose();
+    }
+
+    private void Unpersist(IModuleIoHandle tap, string device)
+    {
+        if (Host.Io is IModuleTapIo io && io.SetTapPersistent(tap, false) != 0)
+        {
+            Host.Log.Write(ModuleLogLevel.Warning, $"{device} could not be made not persistent ({Host.Io.LastError}); the device stays");
+        }
+    }
+
+    /// <summary>
+    /// Writes the state file (under the lock): this daemon's pid and start identity, whether it
+    /// stopped, and <paramref name="adapters"/>. No state directory: nothing is recorded (and nothing can be kept).
+    /// </summary>
+    private void Record(bool stopped, IEnumerable<Adapter> adapters)
+    {
+        IModuleSettings settings = Host.Settings;
+        if (settings.StateDirectory is null)
+        {
+            return;
+        }
+
+        RecordedAdapter[] recorded = [.. adapters.OrderBy(a => a.Unit).Select(a => new RecordedAdapter(a.Name, a.Namespace, a.Mac, a.Mtu, a.Unit, a.Kept, a.KeepAsked))];
+        int status = stopped && recorded.Length == 0
+            ? settings.DeleteState(AdapterRecord.FileName)
+            : settings.WriteState(AdapterRecord.FileName, new AdapterRecord(Environment.ProcessId, _start, stopped, recorded).Serialize());
+        if (status != 0)
+        {
+            Host.Log.Write(ModuleLogLevel.Warning, $"the adapter record {settings.StateDirectory}/{AdapterRecord.FileName} could not be written (status {status}: {settings.LastError}); a kept adapter may not be taken back at the next start");
+        }
+    }
+
+    /// <summary>
+    /// At start (under the lock): the adapters an earlier daemon recorded. Each is ours only if it
+    /// still is a persistent TAP nobody holds (reopened by name in its namespace). A kept one of a
+    /// daemon that stopped cleanly, whose keep still holds (asked for with keep, or KeepAdapters
+    /// on), is taken back on no network; every other one is removed. What is not a TAP, is held
+    /// by another process, or is gone is left alone and logged. Nothing the record does not name is touched.
+    /// </summary>
+    private void Recover(IModuleHost host)
+    {
+        IModuleSettings settings = host.Settings;
+        if (settings.StateDirectory is null)
+        {
+            return;
+        }
+
+        int read = settings.ReadState(AdapterRecord.FileName, AdapterRecord.MaxBytes, out byte[]? content);
+        if (read == -15)
+        {
+            return;
+        }
+
+        string file = $"{settings.StateDirectory}/{AdapterRecord.FileName}";
+        if (read != 0)
+        {
+            host.Log.Write(ModuleLogLevel.Warning, $"the adapter record {file} could not be read (status {read}: {settings.LastError}); no earlier adapter is taken back or removed");
+            return;
+        }
+
+        if (AdapterRecord.TryParse(content, out AdapterRecord? record) is string invalid)
+        {
+            host.Log.Write(ModuleLogLevel.Warning, $"the adapter record {file} is not one ({invalid}); no earlier adapter is taken back or removed");
+            _ = settings.DeleteState(AdapterRecord.FileName);
+            return;
+        }
+
+        string daemon = record!.Stopped ? $"daemon {record.Pid}, stopped" : $"daemon {record.Pid}, which did not stop (killed)";
+        if (host.Io is not IModuleTapIo io)
+        {
+            host.Log.Write(ModuleLogLevel.Warning, $"the adapter record {file} names {record.Adapters.Count} adapters of {daemon}, but this daemon cannot reopen TAPs; they are left alone");
+            return;
+        }
+
+        foreach (RecordedAdapter recorded in record.Adapters)
+        {
+            string device = recorded.Namespace is null ? recorded.Name : $"{recorded.Name} in netns {recorded.Namespace}";
+            int status = io.OpenTap(recorded.Name, recorded.Namespace, Offloads, out IModuleIoHandle? tap, out bool persistent);
+            if (status != 0)
+            {
+                string why = status switch
+                {
+                    -15 => "it is gone",
+                    -2 => "it is not a TAP; left alone",
+                    -16 => "another process holds it; left alone",
+                    _ => $"reopening it failed (status {status}); left alone",
+                };
+                host.Log.Write(status == -15 ? ModuleLogLevel.Information : ModuleLogLevel.Warning, $"recorded adapter {device} of {daemon}: {why} ({host.Io.LastError})");
+                continue;
+            }
+
+            if (!persistent)
+            {
+                // Not a TAP of ours after all: gone between the check and the open, made anew by it; it goes with the handle.
+                tap!.Dispose();
+                host.Log.Write(ModuleLogLevel.Information, $"recorded adapter {device} of {daemon}: it is gone");
+                continue;
+            }
+
+            bool adopt = record.Stopped && recorded.Kept && (recorded.KeepAsked || _keepAdapters) && _adapters.Count < MaxAdapters
+                && !_adapters.ContainsKey(recorded.Name) && !_adapters.Values.Any(a => a.Unit == recorded.Unit);
+            if (adopt && Adopt(host, recorded, tap!) is Adapter adapter)
+            {
+                host.Log.Write(ModuleLogLevel.Information, $"adapter {device} ({Adapter.Format(recorded.Mac)}, MTU {recorded.Mtu}) of {daemon}: taken back, kept, on no network");
+                _adapters.Add(adapter.Name, adapter);
+                continue;
+            }
+
+            int cleared = io.SetTapPersistent(tap!, false);
+            string? clearError = host.Io.LastError;
+            tap!.Dispose();
+            if (cleared != 0)
+            {
+                host.Log.Write(ModuleLogLevel.Warning, $"stale adapter {device} of {daemon} could not be removed (status {cleared}: {clearError}); it stays");
+                continue;
+            }
+
+            string reason = !record.Stopped ? "its daemon was killed"
+                : !recorded.Kept ? "it was not kept"
+                : adopt ? "it could not be taken back"
+                : "keep is off now";
+            host.Log.Write(ModuleLogLevel.Information, $"stale adapter {device} of {daemon} removed ({reason})");
+        }
+
+        Record(stopped: false, _adapters.Values);
+    }
+
+    /// <summary>A recorded adapter's reopened TAP as an adapter again, watched by the worker; null when that fails (the TAP is left to the caller).</summary>
+    private Adapter? Adopt(IModuleHost host, RecordedAdapter recorded, IModuleIoHandle tap)
+    {
+        if (_worker is null && AdapterWorker.Start(host, out _worker) is int started && started != 0)
+        {
+            host.Log.Write(ModuleLogLevel.Warning, $"starting the TAP reader: status {started} ({host.Io.LastError})");
+            return null;
+        }
+
+        _ = host.Io.ConfigureLink(recorded.Name, recorded.Namespace, new LinkSettings { Up = true });
+        var adapter = new Adapter(++_nextId, recorded.Unit, recorded.Name, recorded.Namespace, recorded.Mac, recorded.Mtu, tap) { Kept = true, KeepAsked = recorded.KeepAsked };
+        if (_worker!.Add(adapter) != 0)
+        {
+            return null;
+        }
+
+        return adapter;
     }
 
     private static void WriteAdapter(Utf8JsonWriter json, Adapter adapter)
@@ -327,6 +534,7 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
         json.WriteString("mac", Adapter.Format(adapter.Mac));
         json.WriteNumber("mtu", adapter.Mtu);
         json.WriteNumber("unit", adapter.Unit);
+        json.WriteBoolean("kept", adapter.Kept);
         json.WriteStartObject("counters");
         json.WriteNumber("framesIn", counters.FramesIn);
         json.WriteNumber("bytesIn", counters.BytesIn);

@@ -10,5 +10,5 @@ public static class AbiVersion
     public const int Major = 1;
 
     /// <summary>Additions bump the minor.</summary>
-    public const int Minor = 1;
+    public const int Minor = 2;
 }

@@ -41,4 +41,10 @@ public interface IModuleHost
 
     /// <summary>Readiness sets, TAP devices, packet and Unix sockets, link settings (Abi 1.1).</summary>
     IModuleIo Io { get; }
+
+    /// <summary>
+    /// The module's configuration and state files (Abi 1.2). A host before 1.2 (or one that does not
+    /// implement it) answers this default: no settings, no state directory.
+    /// </summary>
+    IModuleSettings Settings => NoModuleSettings.Instance;
 }

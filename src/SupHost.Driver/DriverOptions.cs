@@ -110,6 +110,12 @@ public sealed class DriverOptions
     /// </summary>
     public IReadOnlyList<string> StartModules { get; init; } = [];
 
+    /// <summary>
+    /// What each module's <c>Settings.GetValue</c> answers (Supd:Modules:&lt;module name&gt;:&lt;key&gt;):
+    /// by module name, the keys and values of its section; names and keys compared without regard to case.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ModuleSettings { get; init; } = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>A module call that runs longer is logged and counted as slow.</summary>
     public TimeSpan SlowCallThreshold { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -62,6 +62,23 @@ public sealed partial class ModuleLoader
     /// <summary>The descriptors one module may hold through its I/O.</summary>
     internal int MaxDescriptorsPerModule => _options.MaxDescriptorsPerModule;
 
+    /// <summary>The daemon's run directory (module state lives in its modules/ directory).</summary>
+    internal string RunDirectory => _options.RunDirectory;
+
+    /// <summary>The configuration section Supd:Modules:&lt;<paramref name="module"/>&gt; (the name compared without regard to case), or null.</summary>
+    internal IReadOnlyDictionary<string, string>? SettingsOf(string module)
+    {
+        foreach ((string name, IReadOnlyDictionary<string, string> values) in _options.ModuleSettings)
+        {
+            if (string.Equals(name, module, StringComparison.OrdinalIgnoreCase))
+            {
+                return values;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Modules open or loaded.</summary>
     public int Count
     {

@@ -69,6 +69,10 @@ public sealed class ModuleTestHost : IDisposable
                     SlowCallThreshold = options.SlowCallThreshold,
                     MaxDescriptorsPerSession = options.MaxDescriptorsPerSession,
                     MaxPagesPerSession = options.MaxPagesPerSession,
+                    ModuleSettings = options.Settings is null ? new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.OrdinalIgnoreCase) : new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.OrdinalIgnoreCase)
+                    {
+                        [name] = new Dictionary<string, string>(options.Settings, StringComparer.OrdinalIgnoreCase),
+                    },
                 },
                 _log);
             _driver.Modules.OnUnloaded = Record;
@@ -83,6 +87,9 @@ public sealed class ModuleTestHost : IDisposable
 
     /// <summary>The name the module is hosted under.</summary>
     public string ModuleName { get; }
+
+    /// <summary>The hosted module's state directory (its <c>Settings.StateDirectory</c>), inside the host's temporary run directory, removed with the host.</summary>
+    public string StateDirectory => Path.Combine(_runDirectory, "modules", ModuleName);
 
     /// <summary>How long ending a session waits for its running call once it is cancelled.</summary>
     public TimeSpan CancelGrace { get; }

@@ -32,4 +32,10 @@ public sealed class ModuleTestHostOptions
 
     /// <summary>Shared pages one session may hold (<c>Supd:MaxPagesPerSession</c>); 131072.</summary>
     public long MaxPagesPerSession { get; init; } = 131072;
+
+    /// <summary>
+    /// What the module's <c>Settings.GetValue</c> answers, as the daemon's Supd:Modules:&lt;module name&gt;
+    /// section would (keys compared without regard to case); none by default.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Settings { get; init; }
 }

@@ -23,6 +23,8 @@ public static partial class Libc
     private const uint TUNSETOFFLOAD = 0x400454d0;
     private const uint TUNSETVNETHDRSZ = 0x400454d8;
     private const uint TUNGETIFF = 0x800454d2;
+    private const uint TUNSETPERSIST = 0x400454cb;
+    private const short IFF_PERSIST = 0x0800;
     private const uint TUNGETVNETHDRSZ = 0x800454d7;
 
     /// <summary>The major and minor device numbers of /dev/net/tun (Documentation/admin-guide/devices.txt: 10, 200).</summary>
@@ -33,14 +35,20 @@ public static partial class Libc
     private const short IFF_TAP = 0x0002;
     private const short IFF_NO_PI = 0x1000;
     private const short IFF_VNET_HDR = 0x4000;
+    private const short IFF_TUN_EXCL = unchecked((short)0x8000);
 
     /// <summary>
     /// Opens /dev/net/tun non-blocking and makes it the TAP <paramref name="name"/> (IFF_TAP |
     /// IFF_NO_PI, and IFF_VNET_HDR when <paramref name="vnetHeader"/>: every frame read or written
     /// then starts with a 10-byte virtio_net_hdr); <paramref name="offloads"/> (TUN_F_*) go to
-    /// TUNSETOFFLOAD, which needs IFF_VNET_HDR. Returns the errno of the step that failed.
+    /// TUNSETOFFLOAD, which needs IFF_VNET_HDR. IFF_TUN_EXCL: an interface of that name that exists
+    /// already (a TAP held or persistent, or any other device) is EBUSY, never attached to. Returns
+    /// the errno of the step that failed.
     /// </summary>
-    public static unsafe Errno TryCreateTap(string name, bool vnetHeader, uint offloads, out SafeFd? tap)
+    public static Errno TryCreateTap(string name, bool vnetHeader, uint offloads, out SafeFd? tap) =>
+        TrySetTap(name, vnetHeader, offloads, exclusive: true, out tap);
+
+    private static unsafe Errno TrySetTap(string name, bool vnetHeader, uint offloads, bool exclusive, out SafeFd? tap)
     {
         tap = null;
         ifreq request = NewInterfaceRequest(name);
@@ -51,7 +59,7 @@ public static partial class Libc
         }
 
         var fd = new SafeFd(raw);
-        request.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0));
+        request.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0) | (exclusive ? IFF_TUN_EXCL : 0));
         Errno errno = InterfaceIoctl(fd, TUNSETIFF, &request);
         if (errno == Errno.None && vnetHeader)
         {
@@ -71,6 +79,55 @@ public static partial class Libc
             return errno;
         }
 
+        tap = fd;
+        return Errno.None;
+    }
+
+    /// <summary>
+    /// Sets or clears TUNSETPERSIST on the TAP of <paramref name="tap"/>: a persistent device stays
+    /// when its last descriptor closes (drivers/net/tun.c: tun_detach keeps it), a device made not
+    /// persistent goes then.
+    /// </summary>
+    public static Errno TrySetTapPersistent(SafeFd tap, bool persistent) =>
+        IntIoctl(tap, TUNSETPERSIST, persistent ? 1u : 0u);
+
+    /// <summary>
+    /// Attaches a new /dev/net/tun descriptor to the existing TAP <paramref name="name"/> in the
+    /// caller's network namespace (as <see cref="TryCreateTap"/>, but an interface of that name must
+    /// exist first, so that none is made): ENODEV when there is none; EINVAL from TUNSETIFF when it
+    /// is not a single-queue TAP (a veth, a TUN); EBUSY when another descriptor holds it.
+    /// <paramref name="persistent"/> is whether it had IFF_PERSIST (TUNGETIFF).
+    /// </summary>
+    public static unsafe Errno TryOpenExistingTap(string name, uint offloads, out SafeFd? tap, out bool persistent)
+    {
+        (tap, persistent) = (null, false);
+        using (SafeFd control = InterfaceControlSocket())
+        {
+            Errno missing = TryGetInterfaceIndex(control, name, out _);
+            if (missing != Errno.None)
+            {
+                return missing;
+            }
+        }
+
+        // TUNSETIFF on an existing name attaches (tun.c: tun_set_iff finds the device by name);
+        // the window between the check and here only matters if the device is deleted meanwhile,
+        // when a new non-persistent one is made and goes with this descriptor.
+        Errno errno = TrySetTap(name, vnetHeader: true, offloads, exclusive: false, out SafeFd? fd);
+        if (errno != Errno.None)
+        {
+            return errno;
+        }
+
+        ifreq request = default;
+        errno = InterfaceIoctl(fd!, TUNGETIFF, &request);
+        if (errno != Errno.None)
+        {
+            fd!.Dispose();
+            return errno;
+        }
+
+        persistent = (request.ifr_flags & IFF_PERSIST) != 0;
         tap = fd;
         return Errno.None;
     }

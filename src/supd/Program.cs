@@ -111,6 +111,7 @@ root.SetAction(async parse =>
         MaxDescriptorsPerUid = settings.MaxDescriptorsPerUid,
         MaxDescriptorsPerModule = settings.MaxDescriptorsPerModule,
         DescriptorReserve = settings.DescriptorReserve,
+        ModuleSettings = ModuleSections(builder.Configuration.GetSection(SupdSettings.SectionName).GetSection("Modules")),
     };
     if (options.Validate() is string problem)
     {
@@ -153,3 +154,24 @@ if (parsed.Errors.Count > 0)
 return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
 
 static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+// Supd:Modules:<module>:<key>: each module's own values, as strings (a nested section is left out).
+static Dictionary<string, IReadOnlyDictionary<string, string>> ModuleSections(IConfigurationSection modules)
+{
+    var sections = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.OrdinalIgnoreCase);
+    foreach (IConfigurationSection module in modules.GetChildren())
+    {
+        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (IConfigurationSection entry in module.GetChildren())
+        {
+            if (entry.Value is string value)
+            {
+                values[entry.Key] = value;
+            }
+        }
+
+        sections[module.Key] = values;
+    }
+
+    return sections;
+}

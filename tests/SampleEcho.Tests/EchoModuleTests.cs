@@ -257,7 +257,7 @@ public sealed class EchoModuleTests
     public void The_module_logs_its_start_and_its_end_through_the_host()
     {
         var host = ModuleTestHost.Create(new EchoModule());
-        Assert.Contains(host.Log, l => l is { EventId: 40, Level: LogLevel.Information, Category: "SupHost.Module.sample-echo", Message: "[sample-echo] sample-echo ready (Abi 1.1)" });
+        Assert.Contains(host.Log, l => l is { EventId: 40, Level: LogLevel.Information, Category: "SupHost.Module.sample-echo", Message: "[sample-echo] sample-echo ready (Abi 1.2)" });
 
         ModuleLeakReport report = host.Unload();
 

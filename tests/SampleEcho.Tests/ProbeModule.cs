@@ -20,6 +20,9 @@ public sealed class ProbeModule : ISupModule
     /// <summary>Set by a blocking entry point once it runs, so the test knows the call is in progress.</summary>
     public ManualResetEventSlim Running { get; } = new();
 
+    /// <summary>The host it was given at Initialize (for tests of the host's services).</summary>
+    public IModuleHost? Host => _host;
+
     /// <inheritdoc />
     public void Initialize(IModuleHost host) => _host = host;
 

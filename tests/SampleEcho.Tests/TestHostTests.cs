@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Microsoft.Extensions.Logging;
 using Supd.Tests;
+using SupHost.Abi;
 using SupHost.ModuleTesting;
 using SupHost.Native;
 using SupHost.Protocol;
@@ -14,6 +15,32 @@ namespace SampleEcho.Tests;
 public sealed class TestHostTests
 {
     private static readonly ModuleTestHostOptions s_probe = new() { ModuleName = "probe" };
+
+    [Fact]
+    public void The_module_sees_the_settings_it_is_given_and_keeps_state_files_in_the_hosts_state_directory()
+    {
+        var probe = new ProbeModule();
+        using var host = ModuleTestHost.Create(probe, new ModuleTestHostOptions { ModuleName = "probe", Settings = new Dictionary<string, string>(StringComparer.Ordinal) { ["Colour"] = "blue" } });
+        IModuleSettings settings = probe.Host!.Settings;
+
+        Assert.Equal("blue", settings.GetValue("Colour"));
+        Assert.Equal("blue", settings.GetValue("COLOUR"));
+        Assert.Null(settings.GetValue("Shape"));
+        Assert.Equal(host.StateDirectory, settings.StateDirectory);
+        Assert.Equal(-15, settings.ReadState("record", 100, out _));
+        Assert.Equal(0, settings.WriteState("record", "one"u8));
+        Assert.Equal(0, settings.WriteState("record", "two"u8));
+        Assert.Equal(0, settings.ReadState("record", 100, out byte[]? content));
+        Assert.Equal("two"u8.ToArray(), content);
+        Assert.Equal(-20, settings.ReadState("record", 2, out _));
+        Assert.Equal(["record"], Directory.GetFiles(host.StateDirectory).Select(Path.GetFileName));
+        Assert.Equal(-22, settings.WriteState("../escape", "x"u8));
+        Assert.Equal(-22, settings.WriteState(".hidden", "x"u8));
+        Assert.Contains("not a state file name", settings.LastError, StringComparison.Ordinal);
+        Assert.Equal(0, settings.DeleteState("record"));
+        Assert.Empty(Directory.GetFiles(host.StateDirectory));
+        host.AssertClean();
+    }
 
     [Fact]
     public void A_throwing_entry_point_fails_that_call_only()

@@ -146,7 +146,7 @@ public class ModuleLifecycleTests
         using Daemon daemon = Daemon.Start();
         (int code, string stdout, string stderr) = Tool.Supctl("module", "load", "sample-echo", "--run-dir", daemon.RunDir);
         Assert.True(code == 0, stderr);
-        Assert.Equal("sample-echo: loaded (Abi 1.1); the daemon keeps it loaded", stdout.Trim());
+        Assert.Equal("sample-echo: loaded (Abi 1.2); the daemon keeps it loaded", stdout.Trim());
         Assert.Equal("sample-echo: already loaded; the daemon keeps it loaded", Tool.Supctl("module", "load", "sample-echo", "--run-dir", daemon.RunDir).Stdout.Trim());
 
         (code, stdout, _) = Tool.Supctl("module", "call", "sample-echo", "Echo", "--op", "1", "--data", "00ff10", "--run-dir", daemon.RunDir);

@@ -17,7 +17,7 @@ public class ModuleTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
         using SupClient b = daemon.Connect();
         ModuleOpenReply openA = a.OpenModule("sample-echo");
         Assert.True(openA.NeedsLoading);
-        Assert.Equal(0x00010001u, openA.AbiVersion);
+        Assert.Equal(0x00010002u, openA.AbiVersion);
         Assert.Equal(SupStatus.Success, a.LoadModule(openA.Handle));
 
         ModuleOpenReply openB = b.OpenModule("sample-echo");
@@ -64,11 +64,11 @@ public class ModuleTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
 
         SupException future = Assert.Throws<SupException>(() => client.OpenModule("test-abi-future"));
         Assert.Equal(SupStatus.ModuleVersionMismatch, future.Status);
-        Assert.Equal("module 'test-abi-future' was built against SupHost.Abi 1.2; this daemon offers 1.1 (a newer minor needs a newer daemon)", future.Message);
+        Assert.Equal("module 'test-abi-future' was built against SupHost.Abi 1.3; this daemon offers 1.2 (a newer minor needs a newer daemon)", future.Message);
 
         SupException major = Assert.Throws<SupException>(() => client.OpenModule("test-abi-major"));
         Assert.Equal(SupStatus.ModuleVersionMismatch, major.Status);
-        Assert.Contains("built against SupHost.Abi 2.0; this daemon offers 1.1 (the major must match)", major.Message, StringComparison.Ordinal);
+        Assert.Contains("built against SupHost.Abi 2.0; this daemon offers 1.2 (the major must match)", major.Message, StringComparison.Ordinal);
 
         ModuleOpenReply echo = client.OpenModule("sample-echo");
         SupException notLoaded = Assert.Throws<SupException>(() => client.GetSymbol(echo.Handle, "Echo"));

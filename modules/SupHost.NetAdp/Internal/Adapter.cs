@@ -63,6 +63,12 @@ internal sealed class Adapter : ITrunkPort, IDisposable
 
     public int Mtu { get; }
 
+    /// <summary>Whether its TAP is persistent: it stays as a device when the daemon stops (KeepAdapters, or asked for with keep).</summary>
+    public bool Kept { get; init; }
+
+    /// <summary>Whether keep was asked for this adapter itself (rather than by the module's KeepAdapters setting).</summary>
+    public bool KeepAsked { get; init; }
+
     public IModuleIoHandle Tap => _tap;
 
     public AdapterRole Role => _role;

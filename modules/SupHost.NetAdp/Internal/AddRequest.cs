@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace SupHost.NetAdp.Internal;
 
 /// <summary>What an Add asks for, parsed from hostile JSON: every field checked, nothing trusted.</summary>
-internal sealed record AddRequest(string? Name, string? Network, string? Namespace, byte[]? Mac, int? Mtu)
+internal sealed record AddRequest(string? Name, string? Network, string? Namespace, byte[]? Mac, int? Mtu, bool Keep)
 {
     /// <summary>Parses the input; returns why it is refused (the message starts with the field's name), or null.</summary>
     public static string? TryParse(ReadOnlySpan<byte> input, int maxInput, out AddRequest? request)
@@ -25,6 +25,7 @@ internal sealed record AddRequest(string? Name, string? Network, string? Namespa
         string? name = null, network = null, netns = null;
         byte[]? mac = null;
         int? mtu = null;
+        bool keep = false;
         if (!input.IsEmpty)
         {
             try
@@ -43,7 +44,7 @@ internal sealed record AddRequest(string? Name, string? Network, string? Namespa
                         return "request: truncated";
                     }
 
-                    if (Field(property, ref reader, ref name, ref network, ref netns, ref mac, ref mtu) is string refused)
+                    if (Field(property, ref reader, ref name, ref network, ref netns, ref mac, ref mtu, ref keep) is string refused)
                     {
                         return refused;
                     }
@@ -69,12 +70,12 @@ internal sealed record AddRequest(string? Name, string? Network, string? Namespa
             }
         }
 
-        request = new AddRequest(name, network, netns, mac, mtu);
+        request = new AddRequest(name, network, netns, mac, mtu, keep);
         return null;
     }
 
     /// <summary>One field of the object; why it is refused, or null.</summary>
-    private static string? Field(string property, ref Utf8JsonReader reader, ref string? name, ref string? network, ref string? netns, ref byte[]? mac, ref int? mtu)
+    private static string? Field(string property, ref Utf8JsonReader reader, ref string? name, ref string? network, ref string? netns, ref byte[]? mac, ref int? mtu, ref bool keep)
     {
         bool isNull = reader.TokenType == JsonTokenType.Null;
         switch (property)
@@ -119,7 +120,15 @@ internal sealed record AddRequest(string? Name, string? Network, string? Namespa
 
                 mtu = value;
                 break;
-            case "name" or "netns" or "network" or "mac" or "mtu":
+            case "keep" when !isNull:
+                if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+                {
+                    return "keep: true or false";
+                }
+
+                keep = reader.GetBoolean();
+                break;
+            case "name" or "netns" or "network" or "mac" or "mtu" or "keep":
                 break;
             default:
                 return $"request: unknown field '{property}'";
@@ -149,12 +158,12 @@ internal sealed record AddRequest(string? Name, string? Network, string? Namespa
     public static bool IsLinkName(string? name) =>
         name is { Length: >= 1 and <= 15 } && name.All(IsNameChar) && name is not "." and not "..";
 
-    private static bool IsNamespaceName(string? name) =>
+    public static bool IsNamespaceName(string? name) =>
         name is { Length: >= 1 and <= 64 } && name.All(IsNameChar) && name is not "." and not "..";
 
     private static bool IsNameChar(char c) => c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '.' or '_' or '-';
 
-    private static byte[]? ParseMac(string? text)
+    public static byte[]? ParseMac(string? text)
     {
         if (text is not { Length: 17 })
         {

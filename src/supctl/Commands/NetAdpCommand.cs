@@ -28,7 +28,12 @@ internal static class NetAdpCommand
         var netns = new Option<string?>("--netns") { HelpName = "NS", Description = "The network namespace it is made in (ip netns); the daemon's own without it." };
         var mac = new Option<string?>("--mac") { HelpName = "MAC", Description = "Its address (aa:bb:cc:dd:ee:ff); 0a:53:48:00:00:<unit> without it." };
         var mtu = new Option<int?>("--mtu") { HelpName = "N", Description = "Its MTU (68 to 65535; default 1500)." };
-        var command = new Command("add", "Create a host-only adapter, optionally in a namespace and on a network.") { name, network, netns, mac, mtu };
+        var keep = new Option<bool>("--keep")
+        {
+            Description = "Keep it as a device when the daemon stops (a persistent TAP, recorded in the daemon's run directory): the next daemon takes it back, on no network. "
+                + "Supd:Modules:netadp:KeepAdapters=true keeps every adapter. A killed daemon's adapters are removed at the next start.",
+        };
+        var command = new Command("add", "Create a host-only adapter, optionally in a namespace and on a network.") { name, network, netns, mac, mtu, keep };
         command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, async (client, token) =>
         {
             byte[] request;
@@ -44,6 +49,11 @@ internal static class NetAdpCommand
                     if (parse.GetValue(mtu) is int value)
                     {
                         json.WriteNumber("mtu", value);
+                    }
+
+                    if (parse.GetValue(keep))
+                    {
+                        json.WriteBoolean("keep", true);
                     }
 
                     json.WriteEndObject();
@@ -63,7 +73,8 @@ internal static class NetAdpCommand
             {
                 string where = Text(a, "namespace") is "-" ? string.Empty : $" in netns {Text(a, "namespace")}";
                 string on = Text(a, "network") is "-" ? " on no network" : $" on network {Text(a, "network")}";
-                await Console.Out.WriteLineAsync($"adapter {Text(a, "name")}{where}: created ({Text(a, "mac")}, MTU {Text(a, "mtu")}){on}").ConfigureAwait(false);
+                string kept = Text(a, "kept") is "yes" ? ", kept" : string.Empty;
+                await Console.Out.WriteLineAsync($"adapter {Text(a, "name")}{where}: created ({Text(a, "mac")}, MTU {Text(a, "mtu")}{kept}){on}").ConfigureAwait(false);
             }
 
             return ExitCodes.Ok;
@@ -87,7 +98,7 @@ internal static class NetAdpCommand
 
     private static Command List()
     {
-        var command = new Command("list", "List the adapters: name, namespace, network, MAC, MTU, counters.");
+        var command = new Command("list", "List the adapters: name, namespace, network, MAC, MTU, kept, counters.");
         command.SetAction((parse, ct) => CommandRunner.RunAsync(parse, async (client, token) =>
         {
             string json = await Task.Run(() => Call(client, "List", []), token).ConfigureAwait(false);
@@ -123,13 +134,13 @@ internal static class NetAdpCommand
     private static string Table(string json)
     {
         using var document = JsonDocument.Parse(json);
-        var table = new Table("NAME", "NAMESPACE", "NETWORK", "ROLE", "MAC", "MTU", "IN", "OUT", "LOST", "BAD");
+        var table = new Table("NAME", "NAMESPACE", "NETWORK", "ROLE", "MAC", "MTU", "KEPT", "IN", "OUT", "LOST", "BAD");
         if (document.RootElement.TryGetProperty("adapters", out JsonElement adapters) && adapters.ValueKind == JsonValueKind.Array)
         {
             foreach (JsonElement a in adapters.EnumerateArray())
             {
                 JsonElement c = a.TryGetProperty("counters", out JsonElement counters) ? counters : default;
-                table.Add(Text(a, "name"), Text(a, "namespace"), Text(a, "network"), Text(a, "role"), Text(a, "mac"), Text(a, "mtu"),
+                table.Add(Text(a, "name"), Text(a, "namespace"), Text(a, "network"), Text(a, "role"), Text(a, "mac"), Text(a, "mtu"), Text(a, "kept"),
                     Text(c, "framesIn"), Text(c, "framesOut"), Text(c, "lost"), Text(c, "bad"));
             }
         }

@@ -552,6 +552,33 @@ public sealed class IoModule : ISupModule
         }
     }
 
+    /// <summary>
+    /// The module's settings (Abi 1.2): operation 0 answers Settings.GetValue of the input key (status
+    /// 0 and the value, or 1 when none); operation 1 writes the input as the state file "probe" and
+    /// reads it back, answering the state directory then a NUL then what was read.
+    /// </summary>
+    [SupEntryPoint]
+    public int Setting(ref ModuleCall call)
+    {
+        IModuleSettings settings = _host!.Settings;
+        string input = Encoding.UTF8.GetString(call.Input);
+        if (call.Operation == 0)
+        {
+            return settings.GetValue(input) is string value ? Answer(ref call, 0, Encoding.UTF8.GetBytes(value)) : Answer(ref call, 1, []);
+        }
+
+        int status = settings.WriteState("probe", call.Input);
+        if (status != 0)
+        {
+            return Answer(ref call, status, Encoding.UTF8.GetBytes(settings.LastError ?? string.Empty));
+        }
+
+        status = settings.ReadState("probe", 4096, out byte[]? content);
+        return status != 0
+            ? Answer(ref call, status, Encoding.UTF8.GetBytes(settings.LastError ?? string.Empty))
+            : Answer(ref call, 0, [.. Encoding.UTF8.GetBytes(settings.StateDirectory ?? string.Empty), 0, .. content!]);
+    }
+
     private int Answer(ref ModuleCall call, int status, scoped ReadOnlySpan<byte> data)
     {
         if (status < 0 && data.IsEmpty)

@@ -28,6 +28,7 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
     private readonly List<ModuleWorker> _workers = [];
     private bool _disposed;
     private bool _stopping;
+    private ModuleSettings? _settings;
 
     public ModuleHost(ModuleLoader loader, LoadedModule module, ObjectManager objects, ComponentRegistry components, MemoryManager memory, EventManager events, GipManager gip, CallDescriptors descriptors, ILogger logger)
     {
@@ -63,6 +64,8 @@ internal sealed partial class ModuleHost : IModuleHost, IModuleObjects, IModuleC
     public IModuleEvents Events => this;
 
     public IModuleMemory Memory => this;
+
+    public IModuleSettings Settings => _settings ??= new ModuleSettings(_module.Name, _loader.SettingsOf(_module.Name), _loader.RunDirectory);
 
     ulong IModuleClock.NanoTime => _gip.Clock.NanoTime;
 

@@ -25,4 +25,10 @@ internal static partial class IoLog
 
     [LoggerMessage(EventId = 3356, Level = LogLevel.Information, Message = "Module {Module}: link {Name} moved from {Namespace} to network namespace {Target}")]
     public static partial void LinkMoved(ILogger logger, string module, string name, string @namespace, string target);
+
+    [LoggerMessage(EventId = 3357, Level = LogLevel.Information, Message = "Module {Module}: TAP {Name} in {Namespace} reopened (persistent {Persistent})")]
+    public static partial void TapOpened(ILogger logger, string module, string name, string @namespace, bool persistent);
+
+    [LoggerMessage(EventId = 3358, Level = LogLevel.Information, Message = "Module {Module}: {Name} made persistent {Persistent}")]
+    public static partial void TapPersistence(ILogger logger, string module, string name, bool persistent);
 }

@@ -12,7 +12,7 @@ namespace SupHost.Driver.Internal.Modules.Io;
 /// against its descriptor budget, and closed by <see cref="Dispose"/> when the module unloads
 /// (after its workers were stopped and its Terminate ran), which also removes its TAP devices.
 /// </summary>
-internal sealed class ModuleIo : IModuleIo, IModuleTcpIo, IDisposable
+internal sealed class ModuleIo : IModuleIo, IModuleTcpIo, IModuleTapIo, IDisposable
 {
     private const int MaxBacklog = 4096;
     private const int MinMtu = 68;
@@ -288,7 +288,10 @@ internal sealed class ModuleIo : IModuleIo, IModuleTcpIo, IDisposable
         };
     }
 
-    public int CreateTap(string name, string? networkNamespace, TapOffloads offloads, out IModuleIoHandle? tap)
+    public int CreateTap(string name, string? networkNamespace, TapOffloads offloads, out IModuleIoHandle? tap) =>
+        CreateTap(name, networkNamespace, offloads, persistent: false, out tap);
+
+    public int CreateTap(string name, string? networkNamespace, TapOffloads offloads, bool persistent, out IModuleIoHandle? tap)
     {
         tap = null;
         if (CheckLink(name, networkNamespace, "CreateTap") is int invalid)
@@ -308,16 +311,112 @@ internal sealed class ModuleIo : IModuleIo, IModuleTcpIo, IDisposable
 
         // TapOffloads has the values of TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6 and TUN_F_TSO_ECN.
         SafeFd? fd = null;
-        Errno errno = NamespaceThread.Run(networkNamespace, () => Libc.TryCreateTap(name, vnetHeader: true, (uint)offloads, out fd), Module, _logger, out string? step);
+        Errno errno = NamespaceThread.Run(
+            networkNamespace,
+            () =>
+            {
+                Errno made = Libc.TryCreateTap(name, vnetHeader: true, (uint)offloads, out fd);
+                if (made == Errno.None && persistent)
+                {
+                    made = Libc.TrySetTapPersistent(fd!, true);
+                    if (made != Errno.None)
+                    {
+                        fd!.Dispose();
+                        fd = null;
+                    }
+                }
+
+                return made;
+            },
+            Module,
+            _logger,
+            out string? step);
         string where = Where(networkNamespace);
         if (errno != Errno.None)
         {
             _descriptors.Return(0, 0, 1);
-            return Fail(ErrnoStatus.IoStatusOf(errno), $"CreateTap: {step ?? $"creating TAP {name} in {where} (/dev/net/tun, TUNSETIFF, TUNSETOFFLOAD)"} failed: {errno}");
+            return Fail(ErrnoStatus.IoStatusOf(errno), $"CreateTap: {step ?? $"creating TAP {name} in {where} (/dev/net/tun, TUNSETIFF, TUNSETOFFLOAD{(persistent ? ", TUNSETPERSIST" : string.Empty)})"} failed: {errno}");
         }
 
         IoLog.TapCreated(_logger, Module, name, where);
+        if (persistent)
+        {
+            string persisted = $"TAP {name} in {where}";
+            IoLog.TapPersistence(_logger, Module, persisted, true);
+        }
+
         return Adopt(IoHandleKind.Tap, $"tap {name} in {where}", fd!, null, out tap);
+    }
+
+    public int OpenTap(string name, string? networkNamespace, TapOffloads offloads, out IModuleIoHandle? tap, out bool persistent)
+    {
+        (tap, persistent) = (null, false);
+        if (CheckLink(name, networkNamespace, "OpenTap") is int invalid)
+        {
+            return invalid;
+        }
+
+        if ((offloads & ~KnownOffloads) != TapOffloads.None)
+        {
+            return Fail(SupStatus.InvalidParameter, $"OpenTap: offloads 0x{(int)offloads:x} have bits outside 0x{(int)KnownOffloads:x}");
+        }
+
+        if (!Reserve(1, $"TAP {name}", out int refused))
+        {
+            return refused;
+        }
+
+        SafeFd? fd = null;
+        bool wasPersistent = false;
+        Errno errno = NamespaceThread.Run(networkNamespace, () => Libc.TryOpenExistingTap(name, (uint)offloads, out fd, out wasPersistent), Module, _logger, out string? step);
+        string where = Where(networkNamespace);
+        if (errno != Errno.None)
+        {
+            _descriptors.Return(0, 0, 1);
+            (SupStatus status, string what) = errno switch
+            {
+                Errno.ENODEV => (SupStatus.NotFound, $"there is no interface {name} in {where}"),
+                Errno.EINVAL => (SupStatus.InvalidParameter, $"{name} in {where} is not a single-queue TAP (TUNSETIFF: EINVAL)"),
+                Errno.EBUSY => (SupStatus.AlreadyExists, $"TAP {name} in {where} is held by another descriptor (TUNSETIFF: EBUSY)"),
+                _ => (ErrnoStatus.IoStatusOf(errno), $"{step ?? $"reopening TAP {name} in {where}"} failed: {errno}"),
+            };
+            return Fail(status, $"OpenTap: {what}");
+        }
+
+        persistent = wasPersistent;
+        IoLog.TapOpened(_logger, Module, name, where, wasPersistent);
+        return Adopt(IoHandleKind.Tap, $"tap {name} in {where}", fd!, null, out tap);
+    }
+
+    public int SetTapPersistent(IModuleIoHandle tap, bool persistent)
+    {
+        if (tap is not ModuleIoHandle handle || handle.Owner != this || handle.Kind != IoHandleKind.Tap)
+        {
+            return Fail(SupStatus.InvalidParameter, "SetTapPersistent: not a TAP handle of this module");
+        }
+
+        if (handle.IsClosed)
+        {
+            return Fail(SupStatus.ObjectDying, $"SetTapPersistent: {handle.Name} is closed");
+        }
+
+        Errno errno;
+        try
+        {
+            errno = Libc.TrySetTapPersistent(handle.Fd, persistent);
+        }
+        catch (ObjectDisposedException)
+        {
+            return Fail(SupStatus.ObjectDying, $"SetTapPersistent: {handle.Name} is closed");
+        }
+
+        if (errno != Errno.None)
+        {
+            return Fail(ErrnoStatus.IoStatusOf(errno), $"SetTapPersistent: TUNSETPERSIST {(persistent ? 1 : 0)} on {handle.Name} failed: {errno}");
+        }
+
+        IoLog.TapPersistence(_logger, Module, handle.Name, persistent);
+        return 0;
     }
 
     public int OpenPacketSocket(string interfaceName, string? networkNamespace, bool promiscuous, bool vnetHeader, out IModuleIoHandle? socket)
