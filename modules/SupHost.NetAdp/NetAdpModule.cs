@@ -455,6 +455,14 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
         foreach (RecordedAdapter recorded in record.Adapters)
         {
             string device = recorded.Namespace is null ? recorded.Name : $"{recorded.Name} in netns {recorded.Namespace}";
+            if (!recorded.Kept)
+            {
+                // Not persistent: it went with its daemon's descriptor. A device by that name now is
+                // somebody else's (even a persistent TAP nobody holds), and is not touched.
+                host.Log.Write(ModuleLogLevel.Debug, $"recorded adapter {device} of {daemon} was not kept: it went with its daemon");
+                continue;
+            }
+
             int status = io.OpenTap(recorded.Name, recorded.Namespace, Offloads, out IModuleIoHandle? tap, out bool persistent);
             if (status != 0)
             {
@@ -496,7 +504,6 @@ public sealed class NetAdpModule : ISupModule, ITrunkFactory
             }
 
             string reason = !record.Stopped ? "its daemon was killed"
-                : !recorded.Kept ? "it was not kept"
                 : adopt ? "it could not be taken back"
                 : "keep is off now";
             host.Log.Write(ModuleLogLevel.Information, $"stale adapter {device} of {daemon} removed ({reason})");

@@ -149,11 +149,18 @@ public sealed class NetAdpKeepTests : IDisposable
         string becomesVeth = "k6v" + Hex(3);
         string becomesHeld = "k6h" + Hex(3);
         string unrecorded = "k6u" + Hex(3);
+        string notKept = "k6n" + Hex(3);
         Daemon first = StartDaemon();
         Assert.Equal(0, Supctl(first, "netadp", "add", becomesVeth, "--netns", ns, "--keep").ExitCode);
         Assert.Equal(0, Supctl(first, "netadp", "add", becomesHeld, "--netns", ns, "--keep").ExitCode);
+        Assert.Equal(0, Supctl(first, "netadp", "add", notKept, "--netns", ns).ExitCode);
         first.Process.Kill();
         first.Process.WaitForExit();
+
+        // The adapter that was not kept went with its daemon; a persistent TAP someone makes under
+        // its recorded name afterwards is theirs.
+        Poll.Until(() => !LinkExists(ns, notKept), "the killed daemon's adapter that was not kept to go");
+        Assert.Equal(0, Tool.Run("ip", "-n", ns, "tuntap", "add", "dev", notKept, "mode", "tap").ExitCode);
 
         // Someone else's now: a veth under the first name; the second TAP held by another process; and a persistent TAP nobody recorded.
         Assert.Equal(0, Tool.Run("ip", "-n", ns, "link", "del", becomesVeth).ExitCode);
@@ -169,6 +176,8 @@ public sealed class NetAdpKeepTests : IDisposable
         Assert.Equal("veth", JsonDocument.Parse(link).RootElement[0].GetProperty("linkinfo").GetProperty("info_kind").GetString());
         Assert.True(LinkExists(ns, becomesHeld));
         Assert.True(LinkExists(ns, unrecorded));
+        Assert.True(LinkExists(ns, notKept));
+        Assert.DoesNotContain($"stale adapter {notKept}", next.Output, StringComparison.Ordinal);
         Assert.Empty(List(next).GetProperty("adapters").EnumerateArray());
 
         // A new adapter never attaches to an existing device of its name, persistent TAP or not.
