@@ -37,7 +37,7 @@ public static partial class Libc
         fixed (byte* pointer = buffer)
         {
             var vector = new iovec { iov_base = pointer, iov_len = (nuint)buffer.Length };
-            return TransferOne(fd, &vector, write: false, noWait, out transferred);
+            return TransferVectors(fd, &vector, 1, write: false, noWait, out transferred);
         }
     }
 
@@ -52,7 +52,7 @@ public static partial class Libc
         fixed (byte* pointer = data)
         {
             var vector = new iovec { iov_base = pointer, iov_len = (nuint)data.Length };
-            return TransferOne(fd, &vector, write: true, noWait, out transferred);
+            return TransferVectors(fd, &vector, 1, write: true, noWait, out transferred);
         }
     }
 
@@ -76,23 +76,7 @@ public static partial class Libc
             iovec* vectors = stackalloc iovec[2];
             vectors[0] = new iovec { iov_base = headPointer, iov_len = (nuint)head.Length };
             vectors[1] = new iovec { iov_base = bodyPointer, iov_len = (nuint)body.Length };
-            using var lease = new FdLease(fd);
-            while (true)
-            {
-                nint rc = Transfer(lease.Raw, vectors, body.IsEmpty ? 1 : 2, write: true, noWait);
-                if (rc >= 0)
-                {
-                    transferred = (int)rc;
-                    return Errno.None;
-                }
-
-                var errno = (Errno)Marshal.GetLastPInvokeError();
-                if (errno != Errno.EINTR)
-                {
-                    transferred = 0;
-                    return errno;
-                }
-            }
+            return TransferVectors(fd, vectors, body.IsEmpty ? 1 : 2, write: true, noWait, out transferred);
         }
     }
 
@@ -105,12 +89,13 @@ public static partial class Libc
             (false, true) => preadv2(fd, vectors, count, -1, RWF_NOWAIT),
         };
 
-    private static unsafe Errno TransferOne(SafeFd fd, iovec* vector, bool write, bool noWait, out int transferred)
+    /// <summary>One readv/writev (or its RWF_NOWAIT form) of <paramref name="count"/> vectors, again after EINTR.</summary>
+    private static unsafe Errno TransferVectors(SafeFd fd, iovec* vectors, int count, bool write, bool noWait, out int transferred)
     {
         using var lease = new FdLease(fd);
         while (true)
         {
-            nint rc = Transfer(lease.Raw, vector, 1, write, noWait);
+            nint rc = Transfer(lease.Raw, vectors, count, write, noWait);
             if (rc >= 0)
             {
                 transferred = (int)rc;

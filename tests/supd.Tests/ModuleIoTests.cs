@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using SupHost.Abi;
@@ -144,7 +143,7 @@ public sealed class ModuleIoTests : IDisposable
     public void A_tap_made_in_a_named_namespace_is_configured_carries_frames_both_ways_and_goes_with_its_module()
     {
         string ns = Namespace();
-        string tap = "suptap" + Hex(3);
+        string tap = "suptap" + Tool.Hex(3);
         using SupClient client = _daemon.Connect();
         int fds = _daemon.FdCount();
         var io = new IoModule(client);
@@ -194,7 +193,7 @@ public sealed class ModuleIoTests : IDisposable
     {
         string from = Namespace();
         string to = Namespace();
-        string tap = "suptap" + Hex(3);
+        string tap = "suptap" + Tool.Hex(3);
         using SupClient client = _daemon.Connect();
         int fds = _daemon.FdCount();
         var io = new IoModule(client);
@@ -230,8 +229,8 @@ public sealed class ModuleIoTests : IDisposable
     {
         string near = Namespace();
         string far = Namespace();
-        string veth = "supva" + Hex(3);
-        string peer = "supvb" + Hex(3);
+        string veth = "supva" + Tool.Hex(3);
+        string peer = "supvb" + Tool.Hex(3);
         Run("ip", "link", "add", "name", veth, "netns", near, "type", "veth", "peer", "name", peer, "netns", far);
         Run("ip", "-n", far, "link", "set", "dev", peer, "up");
         using SupClient client = _daemon.Connect();
@@ -450,8 +449,8 @@ public sealed class ModuleIoTests : IDisposable
     public void Descriptors_a_client_sends_are_adopted_by_kind_refused_otherwise_and_never_block_whatever_the_client_does_to_them()
     {
         string dir = Directory.CreateTempSubdirectory("supd-adopt-").FullName;
-        string tapName = "ad" + Hex(4);
-        string plainName = "ap" + Hex(4);
+        string tapName = "ad" + Tool.Hex(4);
+        string plainName = "ap" + Tool.Hex(4);
         SafeFd? tap = null;
         SafeFd? plain = null;
         try
@@ -579,7 +578,6 @@ public sealed class ModuleIoTests : IDisposable
         return bytes;
     }
 
-    private static string Hex(int bytes) => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
 
     /// <summary>An Ethernet frame of the local experimental type 0x88b5 carrying <paramref name="marker"/>, padded to 60 bytes.</summary>
     private static byte[] Frame(byte[] destination, byte[] source, string marker)
@@ -630,7 +628,7 @@ public sealed class ModuleIoTests : IDisposable
 
     private string Namespace()
     {
-        string name = "supio-" + Hex(4);
+        string name = "supio-" + Tool.Hex(4);
         Run("ip", "netns", "add", name);
         _namespaces.Add(name);
         return name;

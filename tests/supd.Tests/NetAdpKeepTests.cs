@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using SupHost.Client;
@@ -30,8 +29,8 @@ public sealed class NetAdpKeepTests : IDisposable
     public void A_kept_adapter_survives_sigterm_as_a_device_is_taken_back_by_the_next_daemon_and_carries_a_ping_as_a_trunk()
     {
         string ns = Namespace();
-        string kept = "k6a" + Hex(3);
-        string plain = "k6p" + Hex(3);
+        string kept = "k6a" + Tool.Hex(3);
+        string plain = "k6p" + Tool.Hex(3);
         Daemon first = StartDaemon();
         (int code, string stdout, string stderr) = Supctl(first, "netadp", "add", kept, "--netns", ns, "--keep");
         Assert.True(code == 0, stderr);
@@ -44,8 +43,8 @@ public sealed class NetAdpKeepTests : IDisposable
 
         // SIGTERM: the kept one stays as a device, the other goes; the record stays in the run directory.
         Assert.Equal(0, first.Terminate());
-        Assert.True(LinkExists(ns, kept), $"{kept} did not survive the SIGTERM");
-        Assert.False(LinkExists(ns, plain), $"{plain} outlived the SIGTERM");
+        Assert.True(Tool.LinkExists(ns, kept), $"{kept} did not survive the SIGTERM");
+        Assert.False(Tool.LinkExists(ns, plain), $"{plain} outlived the SIGTERM");
         Assert.True(File.Exists(Path.Combine(RunDir, "modules", "netadp", "adapters.json")));
 
         // The next daemon on the run directory takes it back, on no network, with its address and MTU.
@@ -60,12 +59,12 @@ public sealed class NetAdpKeepTests : IDisposable
         Assert.DoesNotContain(List(second).GetProperty("adapters").EnumerateArray(), a => a.GetProperty("name").GetString() == plain);
 
         // It attaches to a network as its trunk host end, and a second namespace's adapter on that network pings it both ways.
-        string network = "k6net-" + Hex(3);
+        string network = "k6net-" + Tool.Hex(3);
         Address(ns, kept, "10.86.0.1/24");
         (code, _, stderr) = Supctl(second, "net", "create", network, "--trunk-type", "netadp", "--trunk", kept);
         Assert.True(code == 0, stderr);
         string other = Namespace();
-        string port = "k6b" + Hex(3);
+        string port = "k6b" + Tool.Hex(3);
         (code, _, stderr) = Supctl(second, "netadp", "add", port, "--netns", other, "--network", network);
         Assert.True(code == 0, stderr);
         Address(other, port, "10.86.0.2/24");
@@ -76,14 +75,14 @@ public sealed class NetAdpKeepTests : IDisposable
         // Removed by hand, a kept adapter goes as a device too.
         Assert.Equal(0, Supctl(second, "net", "delete", network).ExitCode);
         Assert.Equal(0, Supctl(second, "netadp", "remove", kept).ExitCode);
-        Assert.False(LinkExists(ns, kept), $"{kept} outlived netadp remove");
+        Assert.False(Tool.LinkExists(ns, kept), $"{kept} outlived netadp remove");
     }
 
     [Fact]
     public void A_killed_daemons_kept_adapters_are_removed_at_the_next_start_without_keep_and_the_log_names_them()
     {
         string ns = Namespace();
-        string named = "k6k" + Hex(3);
+        string named = "k6k" + Tool.Hex(3);
         Daemon killed = StartDaemon(KeepConfig);
         (int code, string stdout, string stderr) = Supctl(killed, "netadp", "add", "--netns", ns, "--json");
         Assert.True(code == 0, stderr);
@@ -96,13 +95,13 @@ public sealed class NetAdpKeepTests : IDisposable
         // SIGKILL: the persistent TAPs outlive the daemon's descriptors.
         killed.Process.Kill();
         killed.Process.WaitForExit();
-        Assert.True(LinkExists(ns, suphost), $"{suphost} went with the killed daemon although kept");
-        Assert.True(LinkExists(ns, named), $"{named} went with the killed daemon although kept");
+        Assert.True(Tool.LinkExists(ns, suphost), $"{suphost} went with the killed daemon although kept");
+        Assert.True(Tool.LinkExists(ns, named), $"{named} went with the killed daemon although kept");
 
         // The next daemon, without the keep option, removes them as it starts (before it is ready).
         Daemon next = StartDaemon();
-        Assert.False(LinkExists(ns, suphost), $"{suphost} outlived the next start");
-        Assert.False(LinkExists(ns, named), $"{named} outlived the next start");
+        Assert.False(Tool.LinkExists(ns, suphost), $"{suphost} outlived the next start");
+        Assert.False(Tool.LinkExists(ns, named), $"{named} outlived the next start");
         foreach (string device in new[] { suphost, named })
         {
             Assert.Contains($"stale adapter {device} in netns {ns} of daemon {killed.Pid}, which did not stop (killed) removed (its daemon was killed)", next.Output, StringComparison.Ordinal);
@@ -119,8 +118,8 @@ public sealed class NetAdpKeepTests : IDisposable
     public void A_kept_adapter_whose_keep_is_off_at_the_next_start_is_removed_and_one_a_killed_daemon_kept_is_removed_even_with_keep_on()
     {
         string ns = Namespace();
-        string bySetting = "k6s" + Hex(3);
-        string asked = "k6q" + Hex(3);
+        string bySetting = "k6s" + Tool.Hex(3);
+        string asked = "k6q" + Tool.Hex(3);
         Daemon first = StartDaemon(KeepConfig);
         Assert.Equal(0, Supctl(first, "netadp", "add", bySetting, "--netns", ns).ExitCode);
         Assert.Equal(0, Supctl(first, "netadp", "add", asked, "--netns", ns, "--keep").ExitCode);
@@ -128,17 +127,17 @@ public sealed class NetAdpKeepTests : IDisposable
 
         // KeepAdapters is off now: the one it kept goes; the one kept by --keep is taken back.
         Daemon second = StartDaemon();
-        Assert.False(LinkExists(ns, bySetting));
+        Assert.False(Tool.LinkExists(ns, bySetting));
         Assert.Contains($"stale adapter {bySetting} in netns {ns} of daemon {first.Pid}, stopped removed (keep is off now)", second.Output, StringComparison.Ordinal);
-        Assert.True(LinkExists(ns, asked));
+        Assert.True(Tool.LinkExists(ns, asked));
         Assert.True(Adapter(List(second), asked).GetProperty("kept").GetBoolean());
 
         // Killed with it kept, and the next daemon keeps adapters: still removed (a killed daemon's adapters never come back).
         second.Process.Kill();
         second.Process.WaitForExit();
-        Assert.True(LinkExists(ns, asked));
+        Assert.True(Tool.LinkExists(ns, asked));
         Daemon third = StartDaemon(KeepConfig);
-        Assert.False(LinkExists(ns, asked), $"{asked} of a killed daemon outlived the next start");
+        Assert.False(Tool.LinkExists(ns, asked), $"{asked} of a killed daemon outlived the next start");
         Assert.Contains($"stale adapter {asked} in netns {ns} of daemon {second.Pid}, which did not stop (killed) removed", third.Output, StringComparison.Ordinal);
     }
 
@@ -146,10 +145,10 @@ public sealed class NetAdpKeepTests : IDisposable
     public void Recorded_names_that_are_now_a_veth_or_a_tap_another_process_holds_and_devices_the_record_does_not_name_are_left_alone()
     {
         string ns = Namespace();
-        string becomesVeth = "k6v" + Hex(3);
-        string becomesHeld = "k6h" + Hex(3);
-        string unrecorded = "k6u" + Hex(3);
-        string notKept = "k6n" + Hex(3);
+        string becomesVeth = "k6v" + Tool.Hex(3);
+        string becomesHeld = "k6h" + Tool.Hex(3);
+        string unrecorded = "k6u" + Tool.Hex(3);
+        string notKept = "k6n" + Tool.Hex(3);
         Daemon first = StartDaemon();
         Assert.Equal(0, Supctl(first, "netadp", "add", becomesVeth, "--netns", ns, "--keep").ExitCode);
         Assert.Equal(0, Supctl(first, "netadp", "add", becomesHeld, "--netns", ns, "--keep").ExitCode);
@@ -159,12 +158,12 @@ public sealed class NetAdpKeepTests : IDisposable
 
         // The adapter that was not kept went with its daemon; a persistent TAP someone makes under
         // its recorded name afterwards is theirs.
-        Poll.Until(() => !LinkExists(ns, notKept), "the killed daemon's adapter that was not kept to go");
+        Poll.Until(() => !Tool.LinkExists(ns, notKept), "the killed daemon's adapter that was not kept to go");
         Assert.Equal(0, Tool.Run("ip", "-n", ns, "tuntap", "add", "dev", notKept, "mode", "tap").ExitCode);
 
         // Someone else's now: a veth under the first name; the second TAP held by another process; and a persistent TAP nobody recorded.
         Assert.Equal(0, Tool.Run("ip", "-n", ns, "link", "del", becomesVeth).ExitCode);
-        Assert.Equal(0, Tool.Run("ip", "-n", ns, "link", "add", becomesVeth, "type", "veth", "peer", "name", "k6w" + Hex(3)).ExitCode);
+        Assert.Equal(0, Tool.Run("ip", "-n", ns, "link", "add", becomesVeth, "type", "veth", "peer", "name", "k6w" + Tool.Hex(3)).ExitCode);
         Hold(ns, becomesHeld);
         Assert.Equal(0, Tool.Run("ip", "-n", ns, "tuntap", "add", "dev", unrecorded, "mode", "tap").ExitCode);
 
@@ -174,9 +173,9 @@ public sealed class NetAdpKeepTests : IDisposable
         (int code, string link, _) = Tool.Run("ip", "-n", ns, "-d", "-j", "link", "show", becomesVeth);
         Assert.Equal(0, code);
         Assert.Equal("veth", JsonDocument.Parse(link).RootElement[0].GetProperty("linkinfo").GetProperty("info_kind").GetString());
-        Assert.True(LinkExists(ns, becomesHeld));
-        Assert.True(LinkExists(ns, unrecorded));
-        Assert.True(LinkExists(ns, notKept));
+        Assert.True(Tool.LinkExists(ns, becomesHeld));
+        Assert.True(Tool.LinkExists(ns, unrecorded));
+        Assert.True(Tool.LinkExists(ns, notKept));
         Assert.DoesNotContain($"stale adapter {notKept}", next.Output, StringComparison.Ordinal);
         Assert.Empty(List(next).GetProperty("adapters").EnumerateArray());
 
@@ -184,7 +183,7 @@ public sealed class NetAdpKeepTests : IDisposable
         (code, _, string stderr) = Supctl(next, "netadp", "add", unrecorded, "--netns", ns);
         Assert.NotEqual(0, code);
         Assert.Contains("AlreadyExists", stderr, StringComparison.Ordinal);
-        Assert.True(LinkExists(ns, unrecorded));
+        Assert.True(Tool.LinkExists(ns, unrecorded));
     }
 
     [Fact]
@@ -295,18 +294,15 @@ public sealed class NetAdpKeepTests : IDisposable
         Assert.Contains(" 0% packet loss", stdout, StringComparison.Ordinal);
     }
 
-    private static bool LinkExists(string ns, string device) => Tool.Run("ip", "-n", ns, "link", "show", device).ExitCode == 0;
-
     private static (int ExitCode, string Stdout, string Stderr) Supctl(Daemon daemon, params string[] args) =>
         Tool.Supctl([.. args, "--run-dir", daemon.RunDir]);
 
     private string Namespace()
     {
-        string name = "k6-" + Hex(4);
+        string name = "k6-" + Tool.Hex(4);
         Assert.Equal(0, Tool.Run("ip", "netns", "add", name).ExitCode);
         _namespaces.Add(name);
         return name;
     }
 
-    private static string Hex(int bytes) => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
 }

@@ -23,7 +23,7 @@ public sealed class NetAdpTests : IDisposable
     [Fact]
     public void Two_namespaces_with_an_adapter_each_on_one_network_resolve_each_other_by_arp_and_nd_and_ping_both_ways()
     {
-        string network = "netadp-" + Hex(3);
+        string network = "netadp-" + Tool.Hex(3);
         (string nsA, string a) = Adapter(network, "10.81.0.1/24", "fd81::1/64");
         (string nsB, string b) = Adapter(network, "10.81.0.2/24", "fd81::2/64");
 
@@ -65,7 +65,7 @@ public sealed class NetAdpTests : IDisposable
     [Fact]
     public void An_address_changed_on_the_device_is_followed_by_the_switch()
     {
-        string network = "netadp-" + Hex(3);
+        string network = "netadp-" + Tool.Hex(3);
         (string nsA, string a) = Adapter(network, "10.85.0.1/24");
         (string nsB, string b) = Adapter(network, "10.85.0.2/24");
         Ping(nsA, "10.85.0.2");
@@ -82,7 +82,7 @@ public sealed class NetAdpTests : IDisposable
     [Fact]
     public void Iperf3_tcp_and_udp_run_between_two_namespaces_and_tcp_crosses_as_gso_frames()
     {
-        string network = "netadp-" + Hex(3);
+        string network = "netadp-" + Tool.Hex(3);
         (string nsA, string a) = Adapter(network, "10.82.0.1/24");
         (string nsB, string b) = Adapter(network, "10.82.0.2/24");
 
@@ -110,7 +110,7 @@ public sealed class NetAdpTests : IDisposable
         // The interface takes no GSO and has no address yet, so it gets every unicast frame: the
         // TAPs' super-frames (validated where the reader has them, with no private copy) cut into
         // segments, each checked here on its own.
-        string network = "t6-seg-" + Hex(3);
+        string network = "t6-seg-" + Tool.Hex(3);
         (string nsA, string a) = Adapter(network, "10.83.0.1/24");
         (string nsB, _) = Adapter(network, "10.83.0.2/24");
         using SupHost.Client.SupClient client = _daemon.Connect();
@@ -174,9 +174,9 @@ public sealed class NetAdpTests : IDisposable
     [Fact]
     public void An_adapter_is_the_trunk_host_end_of_a_network_that_names_it_and_trunk_host_disabled_lets_nothing_cross()
     {
-        string network = "netadp-" + Hex(3);
+        string network = "netadp-" + Tool.Hex(3);
         string nsTrunk = Namespace();
-        string trunk = "sat" + Hex(3);
+        string trunk = "sat" + Tool.Hex(3);
         Assert.Equal(0, Supctl("netadp", "add", trunk, "--netns", nsTrunk).ExitCode);
         Address(nsTrunk, trunk, "10.83.0.1/24");
         (int code, _, string stderr) = Supctl("net", "create", network, "--trunk-type", "netadp", "--trunk", trunk);
@@ -198,9 +198,9 @@ public sealed class NetAdpTests : IDisposable
         Assert.Equal(Field(List(), trunk, "mac"), shown.GetProperty("hostMac").GetString());
 
         // The same with the trunk's host end disabled by policy: nothing crosses.
-        string closed = "netadp-" + Hex(3);
+        string closed = "netadp-" + Tool.Hex(3);
         string nsClosed = Namespace();
-        string closedTrunk = "sat" + Hex(3);
+        string closedTrunk = "sat" + Tool.Hex(3);
         Assert.Equal(0, Supctl("netadp", "add", closedTrunk, "--netns", nsClosed).ExitCode);
         Address(nsClosed, closedTrunk, "10.84.0.1/24");
         Assert.Equal(0, Supctl("net", "create", closed, "--trunk-type", "netadp", "--trunk", closedTrunk, "--trunk-host", "disabled").ExitCode);
@@ -215,11 +215,11 @@ public sealed class NetAdpTests : IDisposable
     [Fact]
     public void Adapters_go_with_remove_with_sigterm_and_with_a_killed_daemon()
     {
-        string network = "netadp-" + Hex(3);
+        string network = "netadp-" + Tool.Hex(3);
         (string ns, string first) = Adapter(network);
         (int code, _, _) = Supctl("netadp", "remove", first);
         Assert.Equal(0, code);
-        Assert.False(LinkExists(ns, first), $"{first} outlived netadp remove");
+        Assert.False(Tool.LinkExists(ns, first), $"{first} outlived netadp remove");
         Assert.DoesNotContain(List().GetProperty("adapters").EnumerateArray(), x => x.GetProperty("name").GetString() == first);
         (code, _, string stderr) = Supctl("netadp", "remove", first);
         Assert.NotEqual(0, code);
@@ -228,19 +228,19 @@ public sealed class NetAdpTests : IDisposable
         // SIGTERM: the daemon's adapters go as it stops (netadp's Terminate closes each TAP).
         (string nsTerm, string term) = Adapter(network);
         Assert.Equal(0, _daemon.Terminate());
-        Assert.False(LinkExists(nsTerm, term), $"{term} outlived the daemon's SIGTERM");
+        Assert.False(Tool.LinkExists(nsTerm, term), $"{term} outlived the daemon's SIGTERM");
 
         // SIGKILL: the TAPs are not persistent, so the kernel removes them with the dead daemon's descriptors.
         Daemon killed = StartDaemon();
         (string nsKill, string kill) = Adapter(network, daemon: killed);
         killed.Process.Kill();
         killed.Process.WaitForExit();
-        Poll.Until(() => !LinkExists(nsKill, kill), $"{kill} to go with the killed daemon's descriptors");
+        Poll.Until(() => !Tool.LinkExists(nsKill, kill), $"{kill} to go with the killed daemon's descriptors");
 
         // A daemon started after it makes the same name again at once.
         Daemon next = StartDaemon();
         Assert.Equal(0, Supctl(next, "netadp", "add", kill, "--netns", nsKill).ExitCode);
-        Assert.True(LinkExists(nsKill, kill));
+        Assert.True(Tool.LinkExists(nsKill, kill));
     }
 
     [Fact]
@@ -373,7 +373,7 @@ public sealed class NetAdpTests : IDisposable
     private (string Namespace, string Adapter) Adapter(string network, string? ipv4 = null, string? ipv6 = null, Daemon? daemon = null)
     {
         string ns = Namespace();
-        string name = "sa" + Hex(3);
+        string name = "sa" + Tool.Hex(3);
         (int code, _, string stderr) = Supctl(daemon ?? _daemon, "netadp", "add", name, "--netns", ns, "--network", network);
         Assert.True(code == 0, stderr);
         if (ipv4 is not null)
@@ -428,8 +428,6 @@ public sealed class NetAdpTests : IDisposable
 
     private static string Field(JsonElement listing, string name, string field) => Adapter(listing, name).GetProperty(field).GetString()!;
 
-    private static bool LinkExists(string ns, string device) => Tool.Run("ip", "-n", ns, "link", "show", device).ExitCode == 0;
-
     private (int ExitCode, string Stdout, string Stderr) Supctl(params string[] args) => Supctl(_daemon, args);
 
     private static (int ExitCode, string Stdout, string Stderr) Supctl(Daemon daemon, params string[] args) =>
@@ -437,11 +435,10 @@ public sealed class NetAdpTests : IDisposable
 
     private string Namespace()
     {
-        string name = "supna-" + Hex(4);
+        string name = "supna-" + Tool.Hex(4);
         Assert.Equal(0, Tool.Run("ip", "netns", "add", name).ExitCode);
         _namespaces.Add(name);
         return name;
     }
 
-    private static string Hex(int bytes) => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
 }

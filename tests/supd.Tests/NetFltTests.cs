@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using SupHost.Client;
@@ -21,7 +20,7 @@ public sealed class NetFltTests : IDisposable
     public void A_netflt_trunk_on_a_veth_joins_its_peer_to_a_network_and_detach_and_sigterm_restore_promiscuity()
     {
         (string near, string veth, string far, string peer) = VethPair("10.86.0.1/24");
-        string network = "netflt-" + Hex(3);
+        string network = "netflt-" + Tool.Hex(3);
         (string nsAdapter, string adapter) = Adapter(network, "10.86.0.2/24");
         Assert.Equal(0, Promiscuity(near, veth));
 
@@ -38,7 +37,7 @@ public sealed class NetFltTests : IDisposable
         _ = adapter;
 
         // A second network cannot take the same interface, nor this one a second trunk.
-        string other = "netflt-" + Hex(3);
+        string other = "netflt-" + Tool.Hex(3);
         Assert.Equal(0, Supctl("net", "create", other).ExitCode);
         (code, _, stderr) = Supctl("net", "trunk", other, "--host-interface", veth, "--netns", near);
         Assert.NotEqual(0, code);
@@ -67,7 +66,7 @@ public sealed class NetFltTests : IDisposable
     public void With_the_trunk_wire_disabled_nothing_crosses_to_the_wire()
     {
         (string near, string veth, _, _) = VethPair("10.87.0.1/24");
-        string network = "netflt-" + Hex(3);
+        string network = "netflt-" + Tool.Hex(3);
         Assert.Equal(0, Supctl("net", "create", network, "--trunk-wire", "disabled").ExitCode);
         (string nsAdapter, _) = Adapter(network, "10.87.0.2/24");
         Assert.Equal(0, Supctl("net", "trunk", network, "--host-interface", veth, "--netns", near).ExitCode);
@@ -85,7 +84,7 @@ public sealed class NetFltTests : IDisposable
     public void The_hosts_own_frames_out_of_a_bridged_interface_are_not_taken_for_the_wires()
     {
         (string near, string veth, string far, string peer) = VethPair("10.88.0.1/24");
-        string network = "netflt-" + Hex(3);
+        string network = "netflt-" + Tool.Hex(3);
         Assert.Equal(0, Supctl("net", "create", network).ExitCode);
         Assert.Equal(0, Supctl("net", "trunk", network, "--host-interface", veth, "--netns", near).ExitCode);
         string nearMac = Mac(near, veth);
@@ -140,8 +139,8 @@ public sealed class NetFltTests : IDisposable
     {
         string near = Namespace();
         string far = Namespace();
-        string veth = "sfv" + Hex(3);
-        string peer = "sfp" + Hex(3);
+        string veth = "sfv" + Tool.Hex(3);
+        string peer = "sfp" + Tool.Hex(3);
         Assert.Equal(0, Tool.Run("ip", "link", "add", veth, "netns", near, "type", "veth", "peer", "name", peer, "netns", far).ExitCode);
         Assert.Equal(0, Tool.Run("ip", "-n", near, "link", "set", veth, "up").ExitCode);
         Assert.Equal(0, Tool.Run("ip", "-n", far, "addr", "add", farAddress, "dev", peer).ExitCode);
@@ -152,7 +151,7 @@ public sealed class NetFltTests : IDisposable
     private (string Namespace, string Adapter) Adapter(string network, string address)
     {
         string ns = Namespace();
-        string name = "sfa" + Hex(3);
+        string name = "sfa" + Tool.Hex(3);
         (int code, _, string stderr) = Supctl("netadp", "add", name, "--netns", ns, "--network", network);
         Assert.True(code == 0, stderr);
         Assert.Equal(0, Tool.Run("ip", "-n", ns, "addr", "add", address, "dev", name).ExitCode);
@@ -182,11 +181,10 @@ public sealed class NetFltTests : IDisposable
 
     private string Namespace()
     {
-        string name = "supnf-" + Hex(4);
+        string name = "supnf-" + Tool.Hex(4);
         Assert.Equal(0, Tool.Run("ip", "netns", "add", name).ExitCode);
         _namespaces.Add(name);
         return name;
     }
 
-    private static string Hex(int bytes) => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(bytes));
 }

@@ -49,6 +49,12 @@ public static class Tool
     }
 
     /// <summary>Runs supctl from the test's output directory.</summary>
+    /// <summary>A random name part: <paramref name="bytes"/> random bytes in lower-case hex.</summary>
+    public static string Hex(int bytes) => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(bytes));
+
+    /// <summary>Whether <paramref name="device"/> exists in the network namespace <paramref name="ns"/>.</summary>
+    public static bool LinkExists(string ns, string device) => Run("ip", "-n", ns, "link", "show", device).ExitCode == 0;
+
     public static (int ExitCode, string Stdout, string Stderr) Supctl(params string[] args) =>
         Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "supctl.dll"), .. args], stdin: null);
 
