@@ -294,17 +294,7 @@ internal sealed class ModuleIo : IModuleIo, IModuleTcpIo, IModuleTapIo, IDisposa
     public int CreateTap(string name, string? networkNamespace, TapOffloads offloads, bool persistent, out IModuleIoHandle? tap)
     {
         tap = null;
-        if (CheckLink(name, networkNamespace, "CreateTap") is int invalid)
-        {
-            return invalid;
-        }
-
-        if ((offloads & ~KnownOffloads) != TapOffloads.None)
-        {
-            return Fail(SupStatus.InvalidParameter, $"CreateTap: offloads 0x{(int)offloads:x} have bits outside 0x{(int)KnownOffloads:x}");
-        }
-
-        if (!Reserve(1, $"TAP {name}", out int refused))
+        if (BeginTap(name, networkNamespace, offloads, "CreateTap") is int refused)
         {
             return refused;
         }
@@ -348,20 +338,26 @@ internal sealed class ModuleIo : IModuleIo, IModuleTcpIo, IModuleTapIo, IDisposa
         return Adopt(IoHandleKind.Tap, $"tap {name} in {where}", fd!, null, out tap);
     }
 
-    public int OpenTap(string name, string? networkNamespace, TapOffloads offloads, out IModuleIoHandle? tap, out bool persistent)
+    /// <summary>The checks before a TAP is made or opened (its name, namespace and offloads), then its descriptor reserved; a status when refused.</summary>
+    private int? BeginTap(string name, string? networkNamespace, TapOffloads offloads, string operation)
     {
-        (tap, persistent) = (null, false);
-        if (CheckLink(name, networkNamespace, "OpenTap") is int invalid)
+        if (CheckLink(name, networkNamespace, operation) is int invalid)
         {
             return invalid;
         }
 
         if ((offloads & ~KnownOffloads) != TapOffloads.None)
         {
-            return Fail(SupStatus.InvalidParameter, $"OpenTap: offloads 0x{(int)offloads:x} have bits outside 0x{(int)KnownOffloads:x}");
+            return Fail(SupStatus.InvalidParameter, $"{operation}: offloads 0x{(int)offloads:x} have bits outside 0x{(int)KnownOffloads:x}");
         }
 
-        if (!Reserve(1, $"TAP {name}", out int refused))
+        return Reserve(1, $"TAP {name}", out int refused) ? null : refused;
+    }
+
+    public int OpenTap(string name, string? networkNamespace, TapOffloads offloads, out IModuleIoHandle? tap, out bool persistent)
+    {
+        (tap, persistent) = (null, false);
+        if (BeginTap(name, networkNamespace, offloads, "OpenTap") is int refused)
         {
             return refused;
         }
